@@ -1,0 +1,97 @@
+// swift-tools-version:6.0
+// Earshot: Qwen-Audio (Whisper-style audio encoder + Qwen-7B) on the CPU of ARM and x86 Linux boards.
+// Module map and import rules: see README.md § Repository layout (and ARCHITECTURE notes in Formats/).
+import PackageDescription
+
+// MARK: - Kernel build flags
+//
+// Swift has no per-function target attribute, so every CPU feature level is its own module and the
+// code picks one at run time (CPUID / HWCAP). Without a target-CPU flag the SIMD code falls off a
+// 16–50× cliff (`fmaf` calls, SSE2 only), so each level names its CPU features here.
+// The manifest's `#if arch` sees the host, which is what a native build wants.
+#if arch(x86_64)
+let baselineCPU: [String] = ["-Xcc", "-march=x86-64-v3"]                       // AVX2 + FMA + F16C
+let avx512CPU: [String] = ["-Xcc", "-march=x86-64-v4", "-Xcc", "-mavx512vnni"] // AVX-512 BW/VL + VNNI
+let dotprodCPU: [String] = baselineCPU
+#elseif arch(arm64)
+let baselineCPU: [String] = ["-Xcc", "-march=armv8-a"]                         // NEON (Raspberry Pi 4)
+let avx512CPU: [String] = baselineCPU
+let dotprodCPU: [String] = ["-Xcc", "-march=armv8.2-a+dotprod"]                // SDOT (Raspberry Pi 5)
+#else
+let baselineCPU: [String] = []
+let avx512CPU: [String] = []
+let dotprodCPU: [String] = []
+#endif
+
+/// Kernel modules are optimised even in debug builds (tests would crawl otherwise) and built
+/// with `-Ounchecked` in release.
+func kernelSettings(_ cpu: [String]) -> [SwiftSetting] {
+    [
+        .unsafeFlags(cpu),
+        .unsafeFlags(["-O"], .when(configuration: .debug)),
+        .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+    ]
+}
+
+let package = Package(
+    name: "Earshot",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Earshot", targets: ["Earshot"]),
+        .executable(name: "earshot", targets: ["earshot"]),
+        .executable(name: "earshot-convert", targets: ["earshot-convert"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries (module maps + pkg-config).
+        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile",
+                       providers: [.apt(["libsndfile1-dev"]), .brew(["libsndfile"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd",
+                       providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
+
+        // Kernels: stdlib only (they also compile in Embedded Swift for the ARM tests).
+        .target(name: "EarshotKernelsAVX512", swiftSettings: kernelSettings(avx512CPU)),
+        .target(name: "EarshotKernelsDotProd", swiftSettings: kernelSettings(dotprodCPU)),
+        .target(name: "EarshotKernels",
+                dependencies: ["EarshotKernelsAVX512", "EarshotKernelsDotProd"],
+                swiftSettings: kernelSettings(baselineCPU),
+                linkerSettings: [.linkedLibrary("m")]),
+
+        // The `.ear` file format: reader (mmap + validation) and atomic writer.
+        .target(name: "EarshotFormat", dependencies: ["CZstd"]),
+        // Audio front-end: decode, resample, log-mel.
+        .target(name: "EarshotAudio", dependencies: ["CSndFile", "EarshotKernels"],
+                swiftSettings: kernelSettings(baselineCPU)),
+        // Qwen tokenizer (tiktoken BPE + specials + audio tags).
+        .target(name: "EarshotTokenizer", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        // Model definitions: configs, canonical names, encoder, LLM. No file I/O.
+        .target(name: "EarshotModels", dependencies: ["EarshotKernels", "EarshotFormat"]),
+        // The library product a kiosk app embeds.
+        .target(name: "Earshot",
+                dependencies: ["EarshotFormat", "EarshotKernels", "EarshotAudio", "EarshotTokenizer", "EarshotModels"]),
+
+        // Executables.
+        .executableTarget(name: "earshot",
+                          dependencies: ["Earshot", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(name: "EarshotConvert",
+                dependencies: ["EarshotFormat", "EarshotKernels", "EarshotModels", "EarshotTokenizer"],
+                path: "Tools/EarshotConvert"),
+        .executableTarget(name: "earshot-convert",
+                          dependencies: ["EarshotConvert", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Tools/earshot-convert"),
+
+        // Tests.
+        .target(name: "EarshotTestSupport",
+                dependencies: ["EarshotFormat", "EarshotKernels"],
+                path: "Tests/EarshotTestSupport"),
+        .testTarget(name: "EarshotFormatTests", dependencies: ["EarshotFormat", "EarshotTestSupport"]),
+        .testTarget(name: "EarshotKernelsTests", dependencies: ["EarshotKernels", "EarshotTestSupport"]),
+        .testTarget(name: "EarshotAudioTests", dependencies: ["EarshotAudio", "EarshotTestSupport"]),
+        .testTarget(name: "EarshotTokenizerTests", dependencies: ["EarshotTokenizer", "EarshotTestSupport"]),
+        .testTarget(name: "EarshotModelsTests", dependencies: ["Earshot", "EarshotModels", "EarshotConvert", "EarshotTestSupport"]),
+        .testTarget(name: "EarshotConvertTests", dependencies: ["EarshotConvert", "EarshotTestSupport"]),
+        .testTarget(name: "EarshotCLITests", dependencies: ["EarshotTestSupport"]),
+    ]
+)

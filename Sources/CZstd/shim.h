@@ -1,0 +1,2 @@
+// CZstd: the system libzstd (Debian: libzstd-dev), found through pkg-config `libzstd`.
+#include <zstd.h>

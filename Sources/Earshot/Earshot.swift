@@ -1,0 +1,1 @@
+// Earshot: module placeholder; its issue fills it in.

@@ -1,0 +1,1 @@
+// EarshotAudio: module placeholder; its issue fills it in.

@@ -1,0 +1,1 @@
+// EarshotFormat: module placeholder; its issue fills it in.

@@ -1,0 +1,1 @@
+// EarshotKernelsAVX512: module placeholder; its issue fills it in.

@@ -1,0 +1,1 @@
+// EarshotKernelsDotProd: module placeholder; its issue fills it in.

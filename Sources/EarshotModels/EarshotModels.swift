@@ -1,0 +1,1 @@
+// EarshotModels: module placeholder; its issue fills it in.

@@ -1,0 +1,1 @@
+// EarshotTokenizer: module placeholder; its issue fills it in.

@@ -1,0 +1,13 @@
+// earshot: the command-line interface. Each subcommand lives in its own file next to this one.
+import ArgumentParser
+
+@main
+struct EarshotCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "earshot",
+        abstract: "Run Qwen-Audio on the CPU: transcribe, translate, caption, ask and chat about audio.",
+        version: earshotVersion,
+        subcommands: [])
+}
+
+let earshotVersion = "0.1.0-dev"

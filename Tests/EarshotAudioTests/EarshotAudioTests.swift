@@ -1,0 +1,2 @@
+// EarshotAudioTests: tests arrive with their issue.
+import Testing

@@ -1,0 +1,2 @@
+// EarshotCLITests: tests arrive with their issue.
+import Testing

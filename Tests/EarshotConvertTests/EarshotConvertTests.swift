@@ -1,0 +1,2 @@
+// EarshotConvertTests: tests arrive with their issue.
+import Testing

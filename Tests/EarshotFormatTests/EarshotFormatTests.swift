@@ -1,0 +1,2 @@
+// EarshotFormatTests: tests arrive with their issue.
+import Testing

@@ -1,0 +1,2 @@
+// EarshotKernelsTests: tests arrive with their issue.
+import Testing

@@ -1,0 +1,2 @@
+// EarshotModelsTests: tests arrive with their issue.
+import Testing

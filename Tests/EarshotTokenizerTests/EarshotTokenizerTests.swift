@@ -1,0 +1,2 @@
+// EarshotTokenizerTests: tests arrive with their issue.
+import Testing

@@ -1,0 +1,1 @@
+// EarshotConvert: checkpoint → .ear conversion (library part of earshot-convert).

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian machine lacks to build and test Earshot (idempotent; needs root or sudo).
+set -euo pipefail
+need=()
+for pkg in libsndfile1-dev libzstd-dev pkg-config gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    echo "setup: installing ${need[*]}" >&2
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+command -v swift >/dev/null || { echo "setup: swift is not on PATH (Swift 6.x from swift.org)" >&2; exit 1; }
