@@ -15,9 +15,9 @@ struct MelCommand: ParsableCommand {
         silence when shorter. Longer files are cut at 30 s like the reference; --window picks a later \
         30 s window instead.
 
-        The JSON fields are the spec's: samples (16 kHz samples in the clip), mel_len (valid mel frames: \
-        floor(samples/160), or ceil for --bins 128 as in Qwen2-Audio), L1 (encoder frames), N (audio \
-        tokens), span (N + 2 positions in the prompt).
+        The JSON fields are the spec's: samples (the whole file's length at 16 kHz), mel_len (valid mel \
+        frames of the window: floor(L/160) with L = its samples, at most 480 000; ceil for --bins 128 as \
+        in Qwen2-Audio), L1 (encoder frames), N (audio tokens), span (N + 2 positions in the prompt).
 
         Examples:
           # the 80 × 3000 log-mel as float32 little-endian, row-major [bin][frame]
@@ -79,6 +79,9 @@ struct MelCommand: ParsableCommand {
         guard let clip else {
             throw MelCommandError(description: "\(file) has no window \(window): it is \(String(format: "%.1f", reader.file.duration)) s long")
         }
+        // The whole file's 16 kHz length (the reference's `samples`): decode on to the end.
+        var fileSamples = clip.startSample + clip.samples.count
+        while let later = try reader.next() { fileSamples = later.startSample + later.samples.count }
         let front = try LogMelSpectrogram(bins: bins)
         let mel = front.compute(clip.samples, threads: threads)
         let counts = bins == 128 ? AudioTokenCounts.qwen2Audio(samples: clip.samples.count)
@@ -93,17 +96,17 @@ struct MelCommand: ParsableCommand {
 
         if json {
             var fields: [(String, String)] = [
-                ("samples", "\(counts.samples)"), ("mel_len", "\(counts.melLength)"), ("L1", "\(counts.encoderFrames)"),
+                ("samples", "\(fileSamples)"), ("mel_len", "\(counts.melLength)"), ("L1", "\(counts.encoderFrames)"),
                 ("N", "\(counts.audioTokens)"), ("span", "\(counts.span)"),
                 ("bins", "\(mel.bins)"), ("frames", "\(mel.frames)"), ("window", "\(clip.index)"),
-                ("start_seconds", "\(clip.startSeconds)"),
+                ("start_seconds", "\(clip.startSeconds)"), ("window_samples", "\(clip.samples.count)"),
                 ("source_sample_rate", "\(reader.file.sampleRate)"), ("source_channels", "\(reader.file.channels)"),
             ]
             if let out { fields.append(("out", jsonString(out))) }
             print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
         } else {
             let source = "\(reader.file.formatName), \(reader.file.sampleRate) Hz, \(reader.file.channels) ch"
-            print("\(file) (\(source)): window \(clip.index) at \(clip.startSeconds) s, \(counts.samples) samples at 16 kHz")
+            print("\(file) (\(source)): \(fileSamples) samples at 16 kHz; window \(clip.index) at \(clip.startSeconds) s has \(clip.samples.count)")
             print("log-mel \(mel.bins) × \(mel.frames): mel_len \(counts.melLength), L1 \(counts.encoderFrames), N \(counts.audioTokens), span \(counts.span)")
             if let out { print("wrote \(out) (\(mel.values.count * 4) bytes, float32 LE, [bin][frame])") }
         }
