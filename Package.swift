@@ -92,6 +92,7 @@ let package = Package(
         .testTarget(name: "EarshotTokenizerTests", dependencies: ["EarshotTokenizer", "EarshotTestSupport"]),
         .testTarget(name: "EarshotModelsTests", dependencies: ["Earshot", "EarshotModels", "EarshotConvert", "EarshotTestSupport"]),
         .testTarget(name: "EarshotConvertTests", dependencies: ["EarshotConvert", "EarshotTestSupport"]),
+        .testTarget(name: "EarshotTests", dependencies: ["Earshot", "EarshotTestSupport"]),
         .testTarget(name: "EarshotCLITests", dependencies: ["EarshotTestSupport"]),
     ]
 )
