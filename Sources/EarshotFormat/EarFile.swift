@@ -41,7 +41,14 @@ public final class EarFile: @unchecked Sendable {  // immutable after init; the 
         guard fstat(fd, &st) == 0 else { throw .io(path: path, operation: "stat", errno: errno) }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw .io(path: path, operation: "open (not a regular file)", errno: EISDIR) }
         let size = Int(st.st_size)
-        guard size >= Layout.headerSize else { throw .truncatedHeader(needed: Layout.headerSize, found: size) }
+        guard size >= Layout.headerSize else {
+            // Too small to map usefully: validate the few bytes there are (magic, then "truncated").
+            var head = [UInt8](repeating: 0, count: size)
+            let n = size == 0 ? 0 : read(fd, &head, size)
+            guard n == size else { throw .io(path: path, operation: "read", errno: errno) }
+            _ = try withBytes(head) { (b) throws(EarError) in try EarIndex.parse(b) }
+            throw .truncatedHeader(needed: Layout.headerSize, found: size)
+        }
         guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
             throw .io(path: path, operation: "mmap", errno: errno)
         }
@@ -143,14 +150,11 @@ public final class EarFile: @unchecked Sendable {  // immutable after init; the 
         guard sum == indexChecksum else { throw .checksumMismatch(item: "index", expected: indexChecksum, found: sum) }
     }
 
-    /// Checks every checksum: the index, every blob (after decompression), every tensor. `progress`
+    /// Checks every checksum: every blob (after decompression), every tensor, then the index. `progress`
     /// is called after each item with (bytes checked so far, total bytes).
     public func verify(progress: ((Int, Int) -> Void)? = nil) throws(EarError) {
         let total = index.indexRange.count + blobs.reduce(0) { $0 + $1.storedSize } + tensors.reduce(0) { $0 + $1.byteCount }
         var done = 0
-        try verifyIndex()
-        done += index.indexRange.count
-        progress?(done, total)
         for b in blobs {
             _ = try blob(b)
             done += b.storedSize
@@ -161,5 +165,8 @@ public final class EarFile: @unchecked Sendable {  // immutable after init; the 
             done += t.byteCount
             progress?(done, total)
         }
+        // Last, so that a damaged table entry is reported by the specific item it breaks, if any.
+        try verifyIndex()
+        progress?(total, total)
     }
 }

@@ -18,9 +18,10 @@ struct EarIndex {
 
     static func parse(_ file: UnsafeRawBufferPointer) throws(EarError) -> EarIndex {
         let size = file.count
+        // Magic first (on what there is), so a short non-.ear file is reported as such, not as truncated.
+        let magic = Array(file[0..<min(8, size)])
+        guard magic == Array(Layout.magic[0..<magic.count]) else { throw .badMagic(found: magic) }
         guard size >= Layout.headerSize else { throw .truncatedHeader(needed: Layout.headerSize, found: size) }
-        let magic = Array(file[0..<8])
-        guard magic == Layout.magic else { throw .badMagic(found: magic) }
         let version: UInt32 = file.le(Layout.H.version)
         guard version == Layout.version else { throw .unsupportedVersion(found: version, supported: Layout.version) }
         let headerSize: UInt32 = file.le(Layout.H.headerSize)

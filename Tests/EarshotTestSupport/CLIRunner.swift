@@ -100,9 +100,9 @@ public enum CLIRunner {
         let outURL = scratch.appendingPathComponent("stdout")
         let errURL = scratch.appendingPathComponent("stderr")
         let inURL = scratch.appendingPathComponent("stdin")
-        fm.createFile(atPath: outURL.path, contents: nil)
-        fm.createFile(atPath: errURL.path, contents: nil)
-        fm.createFile(atPath: inURL.path, contents: input ?? Data())
+        _ = fm.createFile(atPath: outURL.path, contents: nil)
+        _ = fm.createFile(atPath: errURL.path, contents: nil)
+        _ = fm.createFile(atPath: inURL.path, contents: input ?? Data())
 
         let process = Process()
         process.executableURL = exe
