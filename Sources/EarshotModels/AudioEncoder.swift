@@ -13,7 +13,7 @@
 import EarshotKernels
 import Foundation
 
-public final class AudioEncoder {
+public final class AudioEncoder: @unchecked Sendable {   // immutable after init
     /// One audio's log-mel: [nMels × frames] channel-major. `melLength` = valid frames (L // 160); `frames`
     /// may be more (the front-end pads to 3000) and must cover the frames the crop reads.
     public struct Mel: Sendable {

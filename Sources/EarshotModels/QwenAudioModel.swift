@@ -2,7 +2,7 @@
 // spans + the audios' mels), then decode one token at a time against a KV cache.
 import EarshotKernels
 
-public final class QwenAudioModel {
+public final class QwenAudioModel: @unchecked Sendable {   // immutable after init
     public let config: QwenAudioConfig
     public let encoder: AudioEncoder
     public let lm: QwenLM

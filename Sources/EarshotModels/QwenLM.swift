@@ -9,7 +9,7 @@
 //   h = RMSNorm(x) (ln_f);  logits = lm_head · h   [V]
 import EarshotKernels
 
-public final class QwenLM {
+public final class QwenLM: @unchecked Sendable {   // immutable after init
     struct Layer {
         let attnNorm: [Float]
         let qkv: WeightMatrix, qkvBias: [Float]   // [3P × H], [3P]
