@@ -67,7 +67,8 @@ let package = Package(
         // Qwen tokenizer (tiktoken BPE + specials + audio tags).
         .target(name: "EarshotTokenizer", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Model definitions: configs, canonical names, encoder, LLM. No file I/O.
-        .target(name: "EarshotModels", dependencies: ["EarshotKernels", "EarshotFormat"]),
+        .target(name: "EarshotModels", dependencies: ["EarshotKernels", "EarshotFormat"],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // The library product a kiosk app embeds.
         .target(name: "Earshot",
                 dependencies: ["EarshotFormat", "EarshotKernels", "EarshotAudio", "EarshotTokenizer", "EarshotModels"]),
@@ -85,7 +86,9 @@ let package = Package(
         // Tests.
         .target(name: "EarshotTestSupport",
                 dependencies: ["EarshotFormat", "EarshotKernels"],
-                path: "Tests/EarshotTestSupport"),
+                path: "Tests/EarshotTestSupport",
+                // Optimised in debug too: it regenerates the 40 M-value tiny checkpoint and hashes it.
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .testTarget(name: "EarshotFormatTests", dependencies: ["EarshotFormat", "EarshotTestSupport"]),
         .testTarget(name: "EarshotKernelsTests", dependencies: ["EarshotKernels", "EarshotTestSupport"]),
         .testTarget(name: "EarshotAudioTests", dependencies: ["EarshotAudio", "EarshotTestSupport"]),
