@@ -1,0 +1,123 @@
+// TensorEncoder: one checkpoint tensor → its `.ear` bytes, streamed in row chunks, with its error measured.
+//
+// Per chunk of rows: source (bf16/f16/f32, maybe a conv weight) → f32 rows [n × cols] (transform applied)
+// → RowCodec.encode into a chunk buffer → decode again → error against the f32 rows → `write(chunk)`.
+// The source pages of each chunk are released as soon as it is done, so RSS stays at a few MB per
+// tensor whatever its size.
+import EarshotKernels
+
+/// Quantization error of one tensor against its source values.
+public struct TensorError: Sendable, Equatable {
+    /// sqrt(Σ(ŵ − w)² / Σw²); 0 when the tensor is exactly representable (or all zero).
+    public var relativeRMSE: Double
+    /// max |ŵ − w|.
+    public var maxAbs: Double
+}
+
+struct ErrorAccumulator {
+    var sumSquaredDiff = 0.0
+    var sumSquaredRef = 0.0
+    var maxAbs: Float = 0
+
+    mutating func add(reference: UnsafePointer<Float>, decoded: UnsafePointer<Float>, count: Int) {
+        var sd = 0.0, sr = 0.0
+        var m = maxAbs
+        for i in 0..<count {
+            let r = reference[i], d = decoded[i] - r
+            sd += Double(d * d)
+            sr += Double(r * r)
+            let a = abs(d)
+            if a > m || a.isNaN { m = a }
+        }
+        sumSquaredDiff += sd
+        sumSquaredRef += sr
+        maxAbs = m
+    }
+
+    var result: TensorError {
+        TensorError(relativeRMSE: sumSquaredRef > 0 ? (sumSquaredDiff / sumSquaredRef).squareRoot() : (sumSquaredDiff > 0 ? .infinity : 0),
+                    maxAbs: Double(maxAbs))
+    }
+}
+
+enum TensorEncoder {
+    /// Rows converted per chunk: about 1 M weights.
+    static func chunkRows(cols: Int) -> Int { max(1, (1 << 20) / max(cols, 1)) }
+
+    /// Encodes `source` (shape `sourceShape`, row-major) and hands the encoded rows (rowBytes each, in
+    /// order) to `write` chunk by chunk; returns the error. `release(offset, count)` is called with source
+    /// byte ranges that are no longer needed, `progress(n)` with source bytes done.
+    static func encode(source: UnsafeRawBufferPointer, dtype: SafetensorsDType, sourceShape: [Int],
+                       transform: TensorTransform, codec: RowCodec,
+                       write: (UnsafeRawBufferPointer) throws -> Void,
+                       release: (Int, Int) -> Void, progress: (Int) -> Void) rethrows -> TensorError {
+        let shape = NameMapping.outputShape(sourceShape, transform)
+        let cols = shape.last ?? 1
+        let rows = shape.count <= 1 ? 1 : shape.dropLast().reduce(1, *)
+        let rowBytes = codec.type.rowBytes(cols: cols)!
+        precondition(source.count == rows * cols * dtype.byteSize)
+        let chunk = chunkRows(cols: cols)
+        let f32 = UnsafeMutablePointer<Float>.allocate(capacity: chunk * cols)
+        let back = UnsafeMutablePointer<Float>.allocate(capacity: cols)
+        let out = UnsafeMutableRawPointer.allocate(byteCount: max(1, chunk * rowBytes), alignment: 64)
+        defer { f32.deallocate(); back.deallocate(); out.deallocate() }
+        var acc = ErrorAccumulator()
+        var r0 = 0
+        while r0 < rows {
+            let n = min(chunk, rows - r0)
+            let srcOffset = r0 * cols * dtype.byteSize
+            let srcCount = n * cols * dtype.byteSize
+            decodeRows(source.baseAddress! + srcOffset, dtype: dtype, rows: n, cols: cols,
+                       transform: transform, sourceShape: sourceShape, into: f32)
+            for r in 0..<n {
+                let dst = out + r * rowBytes
+                codec.encode(f32 + r * cols, cols, dst)
+                codec.decode(dst, cols, back)
+                acc.add(reference: f32 + r * cols, decoded: back, count: cols)
+            }
+            try write(UnsafeRawBufferPointer(start: out, count: n * rowBytes))
+            release(srcOffset, srcCount)
+            progress(srcCount)
+            r0 += n
+        }
+        return acc.result
+    }
+
+    /// Source rows → f32. For `.convToMatmul` a source row s is conv[s, m, k] (index m·3 + k) and the
+    /// output row is W[s, k·M + m].
+    static func decodeRows(_ src: UnsafeRawPointer, dtype: SafetensorsDType, rows: Int, cols: Int,
+                           transform: TensorTransform, sourceShape: [Int], into out: UnsafeMutablePointer<Float>) {
+        let n = rows * cols
+        switch transform {
+        case .none:
+            decodeValues(src, dtype: dtype, count: n, into: out)
+        case .convToMatmul:
+            let m = sourceShape[1], k = sourceShape[2]
+            let tmp = UnsafeMutablePointer<Float>.allocate(capacity: cols)
+            defer { tmp.deallocate() }
+            for r in 0..<rows {
+                decodeValues(src + r * cols * dtype.byteSize, dtype: dtype, count: cols, into: tmp)
+                let o = out + r * cols
+                for mi in 0..<m { for ki in 0..<k { o[ki * m + mi] = tmp[mi * k + ki] } }
+            }
+        }
+    }
+
+    @inline(__always) static func decodeValues(_ src: UnsafeRawPointer, dtype: SafetensorsDType, count: Int,
+                                               into out: UnsafeMutablePointer<Float>) {
+        switch dtype {
+        case .bf16:
+            for i in 0..<count {
+                out[i] = Float(bitPattern: UInt32(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)
+            }
+        case .f16:
+            for i in 0..<count {
+                out[i] = Float(Float16(bitPattern: UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
+            }
+        case .f32:
+            for i in 0..<count {
+                out[i] = Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+            }
+        }
+    }
+}
