@@ -38,11 +38,13 @@ func writeTinyCheckpoint(_ dir: URL, vocab: Int = 1024, sharded: Bool = false) t
     let tensors = CheckpointLayout.expectedTensors(parsed).map { ($0.name, $0.shape) }
     let tiktoken = dir.appendingPathComponent("qwen.tiktoken.src")
     try Data("IQ== 0\nIg== 1\n".utf8).write(to: tiktoken)
-    defer { try? FileManager.default.removeItem(at: tiktoken) }
+    let generation = dir.appendingPathComponent("generation_config.json.src")
+    try Data(#"{"chat_format": "raw", "top_p": 0.8}"#.utf8).write(to: generation)
+    defer { try? FileManager.default.removeItem(at: tiktoken); try? FileManager.default.removeItem(at: generation) }
     return try SyntheticCheckpoint.write(
         directory: dir, configJSON: config, tensors: tensors,
         maxShardBytes: sharded ? 200_000 : nil, aloneInLastShard: sharded ? "lm_head.weight" : nil,
-        files: ["qwen.tiktoken": tiktoken, "mel_filters.npz": Fixtures.url("convert/mel_filters.npz")])
+        files: ["qwen.tiktoken": tiktoken, "generation_config.json": generation, "mel_filters.npz": Fixtures.url("convert/mel_filters.npz")])
 }
 
 /// Records what the converter writes (for tests that need no file).
