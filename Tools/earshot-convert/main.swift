@@ -46,6 +46,9 @@ struct EarshotConvertCommand: ParsableCommand {
         valueName: "PATTERN=TYPE"))
     var keep: [String] = []
 
+    @Option(help: "Threads used to quantize (the output is the same for any count).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
     @Flag(help: "Overwrite the output if it exists.")
     var force = false
 
@@ -74,7 +77,7 @@ struct EarshotConvertCommand: ParsableCommand {
         let dir = URL(fileURLWithPath: checkpoint)
         let started = Date()
         let ckpt = try Checkpoint(directory: dir)
-        let options = ConvertOptions(recipe: recipe, overrides: overrides)
+        let options = ConvertOptions(recipe: recipe, overrides: overrides, threads: threads)
 
         if dryRun {
             let plan = try ConversionPlan.make(ckpt, recipe: recipe, overrides: overrides)

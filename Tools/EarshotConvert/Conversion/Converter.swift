@@ -7,10 +7,13 @@ import EarshotKernels
 public struct ConvertOptions: Sendable {
     public var recipe: QuantRecipe
     public var overrides: [TypeOverride]
+    /// Threads for quantizing rows (the output does not depend on it).
+    public var threads: Int
 
-    public init(recipe: QuantRecipe = .default, overrides: [TypeOverride] = []) {
+    public init(recipe: QuantRecipe = .default, overrides: [TypeOverride] = [], threads: Int = 1) {
         self.recipe = recipe
         self.overrides = overrides
+        self.threads = max(1, threads)
     }
 }
 
@@ -57,7 +60,7 @@ public enum Converter {
                 try sink.addTensor(name: p.canonicalName, type: p.type, shape: p.shape, byteCount: p.outputBytes) { write in
                     error = try TensorEncoder.encode(
                         source: file.bytes(of: p.source), dtype: p.source.dtype, sourceShape: p.source.shape,
-                        transform: p.transform, codec: RowCodec.forType(p.type), write: write,
+                        transform: p.transform, codec: RowCodec.forType(p.type), threads: options.threads, write: write,
                         release: { off, count in file.file.release(offset: p.source.fileOffset + off, count: count) },
                         progress: { n in done += n; progress(.bytes(done: done, total: total)) })
                 }

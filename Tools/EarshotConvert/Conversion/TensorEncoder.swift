@@ -4,6 +4,7 @@
 // → RowCodec.encode into a chunk buffer → decode again → error against the f32 rows → `write(chunk)`.
 // The source pages of each chunk are released as soon as it is done, so RSS stays at a few MB per
 // tensor whatever its size.
+import Dispatch
 import EarshotKernels
 
 /// Quantization error of one tensor against its source values.
@@ -12,6 +13,14 @@ public struct TensorError: Sendable, Equatable {
     public var relativeRMSE: Double
     /// max |ŵ − w|.
     public var maxAbs: Double
+}
+
+/// Buffers shared by the row groups of one chunk; each group touches only its own rows.
+private struct SharedPointers: @unchecked Sendable {
+    let src: UnsafeRawPointer
+    let f32: UnsafeMutablePointer<Float>
+    let out: UnsafeMutableRawPointer
+    let part: UnsafeMutablePointer<ErrorAccumulator>
 }
 
 struct ErrorAccumulator {
@@ -34,6 +43,12 @@ struct ErrorAccumulator {
         maxAbs = m
     }
 
+    mutating func merge(_ o: ErrorAccumulator) {
+        sumSquaredDiff += o.sumSquaredDiff
+        sumSquaredRef += o.sumSquaredRef
+        if o.maxAbs > maxAbs || o.maxAbs.isNaN { maxAbs = o.maxAbs }
+    }
+
     var result: TensorError {
         TensorError(relativeRMSE: sumSquaredRef > 0 ? (sumSquaredDiff / sumSquaredRef).squareRoot() : (sumSquaredDiff > 0 ? .infinity : 0),
                     maxAbs: Double(maxAbs))
@@ -49,7 +64,7 @@ enum TensorEncoder {
     /// byte ranges that are no longer needed, `progress(n)` with source bytes done.
     static func encode(source: UnsafeRawBufferPointer, dtype: SafetensorsDType, sourceShape: [Int],
                        transform: TensorTransform, codec: RowCodec,
-                       write: (UnsafeRawBufferPointer) throws -> Void,
+                       threads: Int = 1, write: (UnsafeRawBufferPointer) throws -> Void,
                        release: (Int, Int) -> Void, progress: (Int) -> Void) rethrows -> TensorError {
         let shape = NameMapping.outputShape(sourceShape, transform)
         let cols = shape.last ?? 1
@@ -58,23 +73,45 @@ enum TensorEncoder {
         precondition(source.count == rows * cols * dtype.byteSize)
         let chunk = chunkRows(cols: cols)
         let f32 = UnsafeMutablePointer<Float>.allocate(capacity: chunk * cols)
-        let back = UnsafeMutablePointer<Float>.allocate(capacity: cols)
         let out = UnsafeMutableRawPointer.allocate(byteCount: max(1, chunk * rowBytes), alignment: 64)
-        defer { f32.deallocate(); back.deallocate(); out.deallocate() }
+        defer { f32.deallocate(); out.deallocate() }
+        // Rows are encoded in fixed groups (independent of the thread count) whose error sums are added in
+        // group order, so the report — like the bytes — does not depend on how many threads ran.
+        let groupRows = max(1, (1 << 16) / max(cols, 1))
         var acc = ErrorAccumulator()
         var r0 = 0
         while r0 < rows {
             let n = min(chunk, rows - r0)
             let srcOffset = r0 * cols * dtype.byteSize
             let srcCount = n * cols * dtype.byteSize
-            decodeRows(source.baseAddress! + srcOffset, dtype: dtype, rows: n, cols: cols,
-                       transform: transform, sourceShape: sourceShape, into: f32)
-            for r in 0..<n {
-                let dst = out + r * rowBytes
-                codec.encode(f32 + r * cols, cols, dst)
-                codec.decode(dst, cols, back)
-                acc.add(reference: f32 + r * cols, decoded: back, count: cols)
+            let groups = (n + groupRows - 1) / groupRows
+            var partial = [ErrorAccumulator](repeating: ErrorAccumulator(), count: groups)
+            let src = source.baseAddress! + srcOffset
+            partial.withUnsafeMutableBufferPointer { part in
+                let ptrs = SharedPointers(src: src, f32: f32, out: out, part: part.baseAddress!)
+                let work: @Sendable (Int) -> Void = { g in
+                    let src = ptrs.src, f32 = ptrs.f32, out = ptrs.out, partBase = ptrs.part
+                    let g0 = g * groupRows, gn = min(groupRows, n - g0)
+                    let back = UnsafeMutablePointer<Float>.allocate(capacity: cols)
+                    defer { back.deallocate() }
+                    decodeRows(src + g0 * cols * dtype.byteSize, dtype: dtype, rows: gn, cols: cols,
+                               transform: transform, sourceShape: sourceShape, into: f32 + g0 * cols)
+                    var a = ErrorAccumulator()
+                    for r in g0..<(g0 + gn) {
+                        let dst = out + r * rowBytes
+                        codec.encode(f32 + r * cols, cols, dst)
+                        codec.decode(dst, cols, back)
+                        a.add(reference: f32 + r * cols, decoded: back, count: cols)
+                    }
+                    partBase[g] = a
+                }
+                if threads > 1 && groups > 1 {
+                    DispatchQueue.concurrentPerform(iterations: groups, execute: work)
+                } else {
+                    for g in 0..<groups { work(g) }
+                }
             }
+            for p in partial { acc.merge(p) }
             try write(UnsafeRawBufferPointer(start: out, count: n * rowBytes))
             release(srcOffset, srcCount)
             progress(srcCount)
