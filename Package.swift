@@ -82,6 +82,9 @@ let package = Package(
         .executableTarget(name: "earshot-convert",
                           dependencies: ["EarshotConvert", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Tools/earshot-convert"),
+        // Writes a full-size synthetic Qwen-Audio checkpoint (random bf16) for converter measurements.
+        .executableTarget(name: "synthetic-checkpoint", dependencies: ["EarshotConvert", "EarshotTestSupport"],
+                          path: "Tools/synthetic-checkpoint"),
 
         // Tests.
         .target(name: "EarshotTestSupport",
