@@ -98,14 +98,22 @@ public final class ThreadPool: @unchecked Sendable {
                 pthread_mutex_unlock(mutex)
             }
             seen = generation.load(ordering: .acquiring)
-            guard index < helpersWanted, let body = job else { continue }
-            let count = jobCount
-            while true {
-                let i = nextIndex.add(1, ordering: .relaxed).oldValue
-                if i >= count { break }
-                body(i)
-            }
+            guard index < helpersWanted else { continue }
+            runShare()
+            // Only after runShare has returned (and released its reference to the job closure) may the
+            // caller see the count drop: `withoutActuallyEscaping` traps if the closure is still retained.
             remaining.subtract(1, ordering: .releasing)
+        }
+    }
+
+    /// Takes indices until none are left. Kept out of line so the closure reference dies with this frame.
+    @inline(never) private func runShare() {
+        guard let body = job else { return }
+        let count = jobCount
+        while true {
+            let i = nextIndex.add(1, ordering: .relaxed).oldValue
+            if i >= count { break }
+            body(i)
         }
     }
 
