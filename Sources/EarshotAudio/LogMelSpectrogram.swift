@@ -69,7 +69,7 @@ public struct LogMelSpectrogram: Sendable {
             mel.withUnsafeMutableBufferPointer { mb in
                 let x = xb.baseAddress!
                 let out = mb.baseAddress!
-                let nz = nonZeroSpan(xb)
+                let nz = nonZeroSpan(sampleCount: samples.count)
                 let batches = frames / 8
                 if threads <= 1 {
                     melBatches(0..<batches, x: x, nonZero: nz, out: out)
@@ -90,25 +90,27 @@ public struct LogMelSpectrogram: Sendable {
     /// The padded signal the frames read: [200 reflected | 480 000 samples (zero-padded) | 200 reflected].
     func reflectPadded(_ samples: [Float]) -> [Float] {
         let n = LogMelSpectrogram.chunkSamples, pad = LogMelSpectrogram.nFFT / 2
-        var xp = [Float](repeating: 0, count: n + 2 * pad)
         let count = min(samples.count, n)
-        xp.withUnsafeMutableBufferPointer { p in
+        return [Float](unsafeUninitializedCapacity: n + 2 * pad) { p, initialized in
+            let base = p.baseAddress!
             samples.withUnsafeBufferPointer { s in
-                if count > 0 { (p.baseAddress! + pad).update(from: s.baseAddress!, count: count) }
+                if count > 0 { (base + pad).initialize(from: s.baseAddress!, count: count) }
             }
+            (base + pad + count).initialize(repeating: 0, count: n - count + pad)
             for i in 0..<pad {
-                p[i] = p[2 * pad - i]                      // x[200 − i]
-                p[pad + n + i] = p[pad + n - 2 - i]        // x[n − 2 − i]
+                base[i] = base[2 * pad - i]                      // x[200 − i]
+                base[pad + n + i] = base[pad + n - 2 - i]        // x[n − 2 − i]
             }
+            initialized = n + 2 * pad
         }
-        return xp
     }
 
-    /// First and one-past-last index of non-zero samples (empty range when all are zero).
-    private func nonZeroSpan(_ x: UnsafeBufferPointer<Float>) -> Range<Int> {
-        guard let first = x.firstIndex(where: { $0 != 0 }) else { return 0..<0 }
-        let last = x.lastIndex(where: { $0 != 0 })!
-        return first..<(last + 1)
+    /// Where the padded signal can be non-zero: the samples and their reflections (everything after a
+    /// clip shorter than 30 s is zero padding, so its frames skip the FFT).
+    private func nonZeroSpan(sampleCount: Int) -> Range<Int> {
+        let n = LogMelSpectrogram.chunkSamples, pad = LogMelSpectrogram.nFFT / 2
+        if sampleCount == 0 { return 0..<0 }
+        return sampleCount >= n ? 0..<(n + 2 * pad) : 0..<(pad + sampleCount)
     }
 
     /// STFT power + filterbank for frame batches (8 frames each) into `out` [bins × 3000] (linear mel).
