@@ -1,13 +1,17 @@
 // Every bad input gives its own typed error naming the file. Bad files are made in a temporary
 // directory from the good fixtures (cut, damaged, emptied) or from scratch (text, random bytes).
 import EarshotAudio
+import EarshotTestSupport
 import Foundation
 import Testing
 
 @Suite struct AudioFileErrorTests {
-    /// Writes `bytes` to a fresh temp file named `name`; returns its path.
-    static func make(_ name: String, _ bytes: Data) -> String {
-        let path = AudioFixtures.temporaryDirectory().appendingPathComponent(name).path
+    /// Removed when the suite value goes away (one per test).
+    let dir = try! TemporaryDirectory("earshot-audio")
+
+    /// Writes `bytes` to `name` in the test's temp directory; returns its path.
+    func make(_ name: String, _ bytes: Data) -> String {
+        let path = dir.path(name)
         FileManager.default.createFile(atPath: path, contents: bytes)
         return path
     }
@@ -33,30 +37,30 @@ import Testing
     }
 
     @Test func missingFile() {
-        let path = AudioFixtures.temporaryDirectory().appendingPathComponent("nothing-here.wav").path
+        let path = dir.path("nothing-here.wav")
         let error = Self.loadError(path)
         #expect(error == .notFound(path: path))
         #expect(error?.description.contains("nothing-here.wav") == true)
     }
 
     @Test func directoryIsUnreadable() {
-        let path = AudioFixtures.temporaryDirectory().path
+        let path = dir.url.path
         guard case .unreadable(let p, _)? = Self.loadError(path) else { Issue.record("expected .unreadable"); return }
         #expect(p == path)
     }
 
     @Test func zeroByteFileIsEmpty() {
-        let path = Self.make("empty.wav", Data())
+        let path = make("empty.wav", Data())
         #expect(Self.loadError(path) == .empty(path: path))
     }
 
     @Test func headerWithoutSamplesIsEmpty() {
-        let path = Self.make("no-samples.wav", Self.wavHeader(dataBytes: 0))
+        let path = make("no-samples.wav", Self.wavHeader(dataBytes: 0))
         #expect(Self.loadError(path) == .empty(path: path))
     }
 
     @Test func textIsNotAudio() {
-        let path = Self.make("notes.wav", Data("this is not audio, just some text\n".utf8))
+        let path = make("notes.wav", Data("this is not audio, just some text\n".utf8))
         guard case .unsupportedFormat(let p, _)? = Self.loadError(path) else { Issue.record("expected .unsupportedFormat"); return }
         #expect(p == path)
         #expect(Self.loadError(path)!.description.contains("notes.wav"))
@@ -68,13 +72,13 @@ import Testing
             state = state &* 6364136223846793005 &+ 1442695040888963407
             return UInt8(truncatingIfNeeded: state >> 33)
         })
-        let path = Self.make("noise.mp3", bytes)
+        let path = make("noise.mp3", bytes)
         guard case .unsupportedFormat? = Self.loadError(path) else { Issue.record("expected .unsupportedFormat, got \(String(describing: Self.loadError(path)))"); return }
     }
 
     /// A WAV cut inside its 'fmt ' chunk: the header itself is damaged.
     @Test func damagedHeaderIsCorrupt() {
-        let path = Self.make("cut-header.wav", Self.fixture("jfk.wav").prefix(20))
+        let path = make("cut-header.wav", Self.fixture("jfk.wav").prefix(20))
         guard case .corrupt(let p, _)? = Self.loadError(path) else { Issue.record("expected .corrupt, got \(String(describing: Self.loadError(path)))"); return }
         #expect(p == path)
     }
@@ -83,7 +87,7 @@ import Testing
     @Test func damagedFlacFramesAreCorrupt() {
         var bytes = Self.fixture("1272-128104-0000.flac")
         for i in stride(from: 8000, to: bytes.count, by: 97) { bytes[i] ^= 0x5A }
-        let path = Self.make("damaged.flac", bytes)
+        let path = make("damaged.flac", bytes)
         guard case .corrupt(let p, _)? = Self.loadError(path) else { Issue.record("expected .corrupt, got \(String(describing: Self.loadError(path)))"); return }
         #expect(p == path)
     }
@@ -91,7 +95,7 @@ import Testing
     /// Files cut short: the header promises more frames than the data holds.
     @Test(arguments: [("jfk.wav", 100_000, 176_000), ("1272-128104-0000.flac", 60_000, 93_680), ("jfk.mp3", 30_000, 176_000)])
     func truncatedFiles(_ name: String, _ keepBytes: Int, _ declared: Int) {
-        let path = Self.make("cut-" + name, Self.fixture(name).prefix(keepBytes))
+        let path = make("cut-" + name, Self.fixture(name).prefix(keepBytes))
         guard case .truncated(let p, let expected, let decoded)? = Self.loadError(path) else {
             Issue.record("expected .truncated, got \(String(describing: Self.loadError(path)))"); return
         }

@@ -2,13 +2,16 @@
 // multi-channel float WAV at 44.1 kHz (down-mix and resampling through the whole loader).
 import CSndFile
 import EarshotAudio
+import EarshotTestSupport
 import Foundation
 import Testing
 
 @Suite struct AudioFormatsTests {
     /// Writes `frames` ([frame][channel] interleaved) with libsndfile in `format`; returns the path.
-    static func write(_ name: String, format: Int32, rate: Int, channels: Int, _ interleaved: [Float]) throws -> String {
-        let path = AudioFixtures.temporaryDirectory().appendingPathComponent(name).path
+    let dir = try! TemporaryDirectory("earshot-audio")
+
+    func write(_ name: String, format: Int32, rate: Int, channels: Int, _ interleaved: [Float]) throws -> String {
+        let path = dir.path(name)
         var info = SF_INFO()
         info.samplerate = Int32(rate); info.channels = Int32(channels); info.format = format
         let handle = try #require(sf_open(path, Int32(SFM_WRITE), &info), "libsndfile cannot write \(name)")
@@ -23,7 +26,7 @@ import Testing
                       ("jfk.opus", Int32(SF_FORMAT_OGG | SF_FORMAT_OPUS), "Ogg Opus")])
     func oggCodecsDecode(_ name: String, _ format: Int32, _ formatName: String) throws {
         let source = try AudioLoader.load(AudioFixtures.path("jfk.wav")).samples
-        let path = try Self.write(name, format: format, rate: 16000, channels: 1, source)
+        let path = try write(name, format: format, rate: 16000, channels: 1, source)
         let file = try AudioFile(path: path)
         #expect(file.formatName == formatName && file.sampleRate == 16000)
         let audio = try AudioLoader.load(path)
@@ -41,7 +44,7 @@ import Testing
         let x = (0..<n).map { Float(0.3 * sin(2 * Double.pi * 440 * Double($0) / 44100)) }
         var interleaved: [Float] = []
         for v in x { interleaved += [v, 2 * v, 0] }
-        let path = try Self.write("three.wav", format: Int32(SF_FORMAT_WAV | SF_FORMAT_FLOAT), rate: 44100, channels: 3, interleaved)
+        let path = try write("three.wav", format: Int32(SF_FORMAT_WAV | SF_FORMAT_FLOAT), rate: 44100, channels: 3, interleaved)
         let file = try AudioFile(path: path)
         #expect(file.channels == 3 && file.sampleRate == 44100 && file.formatName == "WAV float")
         let loaded = try AudioLoader.load(path, options: .init(quantizeToInt16: false)).samples
