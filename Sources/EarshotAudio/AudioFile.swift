@@ -124,6 +124,10 @@ public final class AudioFile {
                 Int(sf_readf_float(handle, buf.baseAddress, sf_count_t(ask)))
             }
             if got <= 0 { break }
+            // Float formats can carry NaN/Inf, which would poison the whole log-mel (its global max).
+            if let bad = interleaved.withUnsafeBufferPointer({ b in (0..<(got * channels)).first { !b[$0].isFinite } }) {
+                throw .corrupt(path: path, detail: "non-finite sample at frame \(position + bad / channels)")
+            }
             position += got
             if channels == 1 {
                 out.append(contentsOf: interleaved[0..<got])

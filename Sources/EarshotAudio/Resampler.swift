@@ -1,8 +1,8 @@
 // Resampler: band-limited Kaiser-windowed-sinc polyphase sample-rate conversion (any rate → 16 kHz).
 //
-// Quality (default `Quality.standard`, measured in `ResamplerTests`): flat passband up to 90 % of the
+// Quality (`Quality.standard`, measured in `ResamplerTests`): flat passband up to 90 % of the
 // lower Nyquist frequency (7.2 kHz when the output is 16 kHz; ripple < 0.01 dB), stopband from the lower
-// Nyquist frequency (8 kHz) on, attenuated ≥ 80 dB (designed for 90 dB), so nothing aliases back into
+// Nyquist frequency (8 kHz) on, attenuated ≥ 80 dB (designed for 90 dB, measured ≤ −92 dB), so nothing aliases into
 // the band. Zero phase: output sample n sits exactly at input time n · inRate / outRate.
 //
 // How: rates reduce to L / M (L = out / gcd, M = in / gcd). Output n reads input around

@@ -52,4 +52,14 @@ import Testing
         #expect(loaded.count == 16000)
         #expect(maxAbsDiff(loaded, expected).value <= 1e-6)
     }
+
+    /// A float WAV holding a NaN is refused (it would turn the whole log-mel into NaN).
+    @Test func nonFiniteSamplesAreCorrupt() throws {
+        var x = [Float](repeating: 0.1, count: 1000)
+        x[777] = .nan
+        let path = try write("nan.wav", format: Int32(SF_FORMAT_WAV | SF_FORMAT_FLOAT), rate: 16000, channels: 1, x)
+        #expect(throws: AudioError.corrupt(path: path, detail: "non-finite sample at frame 777")) {
+            try AudioLoader.load(path)
+        }
+    }
 }
