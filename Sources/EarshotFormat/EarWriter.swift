@@ -1,6 +1,6 @@
 // EarWriter: writes a .ear file in one pass, streaming tensor data (nothing is held in memory but
 // the small index), and never leaves a partial file at the destination:
-//   - everything goes to `<path>.tmp-<pid>-<n>` in the same directory (so the final rename is atomic);
+//   - everything goes to `<path>.tmp-<pid>-<random>` in the same directory (so the final rename is atomic);
 //   - `finish()` writes the index and header, fsyncs, re-opens the result with the validating reader,
 //     renames it over `path` and fsyncs the directory;
 //   - any error (bad input, I/O failure, a throwing data source), `cancel()`, or dropping the writer
@@ -39,17 +39,22 @@ public final class EarWriter {
     private var blobs: [BlobInfo] = []
     private var names = Set<String>()  // "t:" / "b:" prefixed, to check duplicates per kind
 
-    nonisolated(unsafe) private static var counter = 0
-
     /// Creates the temporary file next to `path` and reserves the header. `path`'s directory must
     /// exist and be writable.
     public init(path: String, metadata: EarMetadata = EarMetadata()) throws(EarError) {
         self.path = path
         self.metadata = metadata
-        EarWriter.counter &+= 1
-        temporaryPath = "\(path).tmp-\(getpid())-\(EarWriter.counter)"
-        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .io(path: temporaryPath, operation: "create", errno: errno) }
+        // A random suffix (O_EXCL: never clobber; retry on the rare collision).
+        var candidate = ""
+        var fd: Int32 = -1
+        for _ in 0..<8 {
+            candidate = "\(path).tmp-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+            fd = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            if fd >= 0 || errno != EEXIST { break }
+        }
+        temporaryPath = candidate
+        guard fd >= 0 else { throw .io(path: candidate, operation: "create", errno: errno) }
+        self.fd = fd
         buffer.reserveCapacity(EarWriter.bufferCapacity)
         do {
             // Header placeholder and padding up to the data region (rewritten by finish()).
