@@ -7,8 +7,10 @@
 // layout is Formats/quant-blocks.md, owned by the kernels).
 
 public enum EarExample {
-    /// Writes the full example (about 17 KiB) to `path`.
-    public static func write(path: String, converter: String = "EarshotFormat.EarExample") throws(EarError) {
+    /// Writes the full example (about 20 KiB) to `path`. `largeTensorMiB > 0` adds a u8 tensor
+    /// `example.large` of that many MiB, streamed in 1 MiB chunks (for writer/verify benchmarks).
+    public static func write(path: String, converter: String = "EarshotFormat.EarExample",
+                             largeTensorMiB: Int = 0) throws(EarError) {
         let metadata: EarMetadata = [
             "general.architecture": "example",
             "general.name": "earshot example file",
@@ -37,6 +39,21 @@ public enum EarExample {
                         bytes: (0..<EarDType.q8.byteCount(shape: [2, 64])!).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
         try w.addTensor(name: "example.q4", dtype: .q4, shape: [2, 256],
                         bytes: (0..<EarDType.q4.byteCount(shape: [2, 256])!).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
+        if largeTensorMiB > 0 {
+            var chunk = (0..<(1 << 20)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            do {
+                try w.addTensor(name: "example.large", dtype: .u8, shape: [largeTensorMiB << 20]) { sink in
+                    for i in 0..<largeTensorMiB {
+                        chunk[0] = UInt8(truncatingIfNeeded: i)   // chunks differ
+                        try sink.write(chunk)
+                    }
+                }
+            } catch let error as EarError {
+                throw error
+            } catch {
+                throw .invalidInput(name: "example.large", reason: "\(error)")   // unreachable: the sink throws EarError only
+            }
+        }
         let config = #"{"architectures": ["Example"], "hidden_size": 64, "note": "stored zstd-compressed"}"#
         try w.addBlob(name: "config.json", bytes: Array(config.utf8), compression: .zstd)
         try w.addBlob(name: "notes.txt", bytes: Array("an uncompressed blob\n".utf8), compression: .raw)

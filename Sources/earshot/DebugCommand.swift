@@ -28,12 +28,16 @@ struct DebugCommand: ParsableCommand {
         @Flag(help: "Write the minimal file (one f32 [2, 2] tensor and one raw blob) instead.")
         var tiny = false
 
+        @Option(help: ArgumentHelp("Add a u8 tensor of this many MiB, streamed (for benchmarks).", visibility: .hidden))
+        var largeTensorMib = 0
+
         func run() throws {
             do {
                 if tiny {
                     try EarExample.writeTiny(path: file)
                 } else {
-                    try EarExample.write(path: file, converter: "earshot debug write-example \(earshotVersion)")
+                    try EarExample.write(path: file, converter: "earshot debug write-example \(earshotVersion)",
+                                         largeTensorMiB: largeTensorMib)
                 }
             } catch {
                 FileHandle.standardError.write(Data("earshot debug write-example: \(error.description)\n".utf8))
