@@ -7,10 +7,16 @@
 // layout is Formats/quant-blocks.md, owned by the kernels).
 
 public enum EarExample {
-    /// Writes the full example (about 20 KiB) to `path`. `largeTensorMiB > 0` adds a u8 tensor
-    /// `example.large` of that many MiB, streamed in 1 MiB chunks (for writer/verify benchmarks).
-    public static func write(path: String, converter: String = "EarshotFormat.EarExample",
-                             largeTensorMiB: Int = 0) throws(EarError) {
+    /// Writes the full example (about 20 KiB) to `path`.
+    public static func write(path: String, converter: String = "EarshotFormat.EarExample") throws(EarError) {
+        let w = try EarWriter(path: path)
+        try addContent(to: w, converter: converter)
+        try w.finish()
+    }
+
+    /// Adds the example's metadata, tensors and blobs to an open writer (callers may add more, then
+    /// finish it).
+    public static func addContent(to w: EarWriter, converter: String = "EarshotFormat.EarExample") throws(EarError) {
         let metadata: EarMetadata = [
             "general.architecture": "example",
             "general.name": "earshot example file",
@@ -23,7 +29,7 @@ public enum EarExample {
             "example.stop_ids": [151643, 151645],
             "example.labels": ["alpha", "beta"],
         ]
-        let w = try EarWriter(path: path, metadata: metadata)
+        for key in metadata.keys { w.metadata[key] = metadata[key] }
         var rng = ExampleRNG(seed: 0x5EED)
         try w.addTensor(name: "example.f32", shape: [4, 64], f32: (0..<256).map { _ in rng.nextFloat() })
         try w.addTensor(name: "example.f16", dtype: .f16, shape: [4, 64],
@@ -39,25 +45,9 @@ public enum EarExample {
                         bytes: (0..<EarDType.q8.byteCount(shape: [2, 64])!).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
         try w.addTensor(name: "example.q4", dtype: .q4, shape: [2, 256],
                         bytes: (0..<EarDType.q4.byteCount(shape: [2, 256])!).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
-        if largeTensorMiB > 0 {
-            var chunk = (0..<(1 << 20)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-            do {
-                try w.addTensor(name: "example.large", dtype: .u8, shape: [largeTensorMiB << 20]) { sink in
-                    for i in 0..<largeTensorMiB {
-                        chunk[0] = UInt8(truncatingIfNeeded: i)   // chunks differ
-                        try sink.write(chunk)
-                    }
-                }
-            } catch let error as EarError {
-                throw error
-            } catch {
-                throw .invalidInput(name: "example.large", reason: "\(error)")   // unreachable: the sink throws EarError only
-            }
-        }
         let config = #"{"architectures": ["Example"], "hidden_size": 64, "note": "stored zstd-compressed"}"#
         try w.addBlob(name: "config.json", bytes: Array(config.utf8), compression: .zstd)
         try w.addBlob(name: "notes.txt", bytes: Array("an uncompressed blob\n".utf8), compression: .raw)
-        try w.finish()
     }
 
     /// Writes the tiny file shown as a hexdump in Formats/EAR.md: one f32 [2, 2] tensor, one raw blob.

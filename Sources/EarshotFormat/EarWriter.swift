@@ -5,7 +5,8 @@
 //     renames it over `path` and fsyncs the directory;
 //   - any error (bad input, I/O failure, a throwing data source), `cancel()`, or dropping the writer
 //     without `finish()` deletes the temporary file; the writer is closed afterwards.
-// Only a hard kill (SIGKILL, power loss) can leave a `*.ear.tmp-*` file behind, never a partial `path`.
+// Executables may call `EarWriter.deleteTemporaryFilesOnSignals()` so Ctrl-C/SIGTERM also clean up;
+// only a hard kill (SIGKILL, power loss) can then leave a `*.ear.tmp-*` file, never a partial `path`.
 //
 // Usage:
 //   let w = try EarWriter(path: "model.ear", metadata: ["general.architecture": "qwen-audio"])
@@ -38,6 +39,7 @@ public final class EarWriter {
     private var tensors: [TensorInfo] = []
     private var blobs: [BlobInfo] = []
     private var names = Set<String>()  // "t:" / "b:" prefixed, to check duplicates per kind
+    private var registrySlot: Int?     // for deleteTemporaryFilesOnSignals()
 
     /// Creates the temporary file next to `path` and reserves the header. `path`'s directory must
     /// exist and be writable.
@@ -55,6 +57,7 @@ public final class EarWriter {
         temporaryPath = candidate
         guard fd >= 0 else { throw .io(path: candidate, operation: "create", errno: errno) }
         self.fd = fd
+        registrySlot = TemporaryFileRegistry.register(candidate)
         buffer.reserveCapacity(EarWriter.bufferCapacity)
         do {
             // Header placeholder and padding up to the data region (rewritten by finish()).
@@ -187,6 +190,8 @@ public final class EarWriter {
             _ = try EarFile(path: temporaryPath)  // never publish a file our own reader rejects
             guard rename(temporaryPath, path) == 0 else { throw EarError.io(path: path, operation: "rename", errno: errno) }
             state = .finished
+            TemporaryFileRegistry.unregister(registrySlot)
+            registrySlot = nil
             syncDirectory()
         }
     }
@@ -277,6 +282,8 @@ public final class EarWriter {
     private func abandon(_ reason: String) {
         if fd >= 0 { close(fd); fd = -1 }
         unlink(temporaryPath)
+        TemporaryFileRegistry.unregister(registrySlot)
+        registrySlot = nil
         state = .failed(reason)
     }
 

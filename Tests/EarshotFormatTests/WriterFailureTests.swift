@@ -98,7 +98,7 @@ private func halfWrittenWriter(_ dir: TemporaryDirectory, name: String = "m.ear"
     #expect { _ = try EarWriter(path: dir.path("no/such/dir/m.ear")) } throws: { error in
         (error as? EarError).map { if case .io(_, "create", ENOENT) = $0 { return true } else { return false } } ?? false
     }
-    FileManager.default.createFile(atPath: dir.path("plain-file"), contents: Data([1]))
+    _ = FileManager.default.createFile(atPath: dir.path("plain-file"), contents: Data([1]))
     #expect { _ = try EarWriter(path: dir.path("plain-file/m.ear")) } throws: { error in
         (error as? EarError).map { if case .io(_, "create", ENOTDIR) = $0 { return true } else { return false } } ?? false
     }

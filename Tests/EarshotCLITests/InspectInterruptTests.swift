@@ -1,0 +1,44 @@
+// InspectInterruptTests: a writer interrupted by SIGINT/SIGTERM midway (earshot debug write-example,
+// which opts in to EarWriter.deleteTemporaryFilesOnSignals) leaves neither the file nor a temporary.
+import Testing
+import Foundation
+import EarshotTestSupport
+
+/// Polls `condition` every 10 ms for up to `seconds`.
+private func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        Thread.sleep(forTimeInterval: 0.01)
+    }
+    return condition()
+}
+
+@Test(arguments: [SIGINT, SIGTERM])
+func interruptedWriteLeavesNoFile(signal: Int32) throws {
+    let dir = try TemporaryDirectory()
+    let process = Process()
+    process.executableURL = try CLIRunner.executable("earshot")
+    process.arguments = ["debug", "write-example", "--large-tensor-mib", "8", "--stall-after-mib", "3", dir.path("big.ear")]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+    // Wait until the writer stalls mid-tensor: its temporary file holds the 16 KiB head, the small
+    // example tensors and 3 MiB of the large one.
+    func temporarySize() -> Int {
+        guard let name = dir.contents().first(where: { $0.hasPrefix("big.ear.tmp-") }),
+              let attributes = try? FileManager.default.attributesOfItem(atPath: dir.path(name)) else { return 0 }
+        return (attributes[.size] as? Int) ?? 0
+    }
+    #expect(waitFor(30) { temporarySize() >= 3 << 20 }, "the writer never got 3 MiB into the tensor")
+    #expect(dir.contents().count == 1)
+    kill(process.processIdentifier, signal)
+    #expect(waitFor(30) { !process.isRunning }, "the writer ignored the signal")
+    guard !process.isRunning else { return }
+    process.waitUntilExit()
+    #expect(process.terminationReason == .uncaughtSignal)
+    #expect(process.terminationStatus == signal)
+    #expect(dir.contents().isEmpty, "\(dir.contents())")
+}
