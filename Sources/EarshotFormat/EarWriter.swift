@@ -113,6 +113,7 @@ public final class EarWriter {
             let offset = position
             defer { sink.writer = nil }
             try produce(sink)
+            guard case .open = state else { throw closedError() }   // a sink write failed and was swallowed
             guard sink.written == expected else {
                 throw EarError.tensorDataSizeMismatch(tensor: name, expected: UInt64(expected), written: UInt64(sink.written))
             }
@@ -279,7 +280,7 @@ public final class EarWriter {
         }
     }
 
-    private func abandon(_ reason: String) {
+    fileprivate func abandon(_ reason: String) {
         if fd >= 0 { close(fd); fd = -1 }
         unlink(temporaryPath)
         TemporaryFileRegistry.unregister(registrySlot)
@@ -368,7 +369,12 @@ public final class EarTensorSink {
         guard bytes.count <= expected - written else {
             throw .tensorDataSizeMismatch(tensor: name, expected: UInt64(expected), written: UInt64(written + bytes.count))
         }
-        try writer.append(bytes)
+        do {
+            try writer.append(bytes)
+        } catch {
+            writer.abandon(error.description)   // even if the producer swallows the error, the file is gone
+            throw error
+        }
         hash.update(bytes)
         written += bytes.count
     }

@@ -42,3 +42,15 @@ func interruptedWriteLeavesNoFile(signal: Int32) throws {
     #expect(process.terminationStatus == signal)
     #expect(dir.contents().isEmpty, "\(dir.contents())")
 }
+
+@Test func diskFullMidTensorLeavesNoFile() throws {
+    // RLIMIT_FSIZE of 2 MiB (SIGXFSZ ignored, so write() fails with EFBIG) while writing an 8 MiB tensor.
+    let dir = try TemporaryDirectory()
+    let earshot = try CLIRunner.executable("earshot").path
+    let r = try CLIRunner.run(program: URL(fileURLWithPath: "/bin/bash"),
+                              ["-c", "trap '' XFSZ; ulimit -f 2048; exec \"$0\" debug write-example --large-tensor-mib 8 \"$1\"",
+                               earshot, dir.path("big.ear")])
+    #expect(r.exitCode == 1, "\(r)")
+    #expect(r.stderrLines.count == 1 && r.stderr.contains("File too large"), "\(r)")
+    #expect(dir.contents().isEmpty, "\(dir.contents())")
+}
