@@ -8,9 +8,28 @@ enum NFC {
         if !isStable(bytes) {
             // The standard library's own normaliser (what String comparison uses); ~10× faster than
             // Foundation's `precomposedStringWithCanonicalMapping` on Linux.
-            bytes = text._nfcCodeUnits
+            bytes = decomposingNonStarters(text)._nfcCodeUnits
         }
         return bytes
+    }
+
+    /// The four characters whose canonical decomposition starts with a non-starter (U+0344, U+0F73,
+    /// U+0F75, U+0F81; all composition exclusions) replaced by that decomposition. The standard library's
+    /// normaliser does not reorder them after a preceding combining mark (e.g. U+0332 U+0F75 stays
+    /// instead of becoming U+0F71 U+0F74 U+0332); pre-decomposing them gives the exact NFC.
+    static func decomposingNonStarters(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { [0x344, 0xF73, 0xF75, 0xF81].contains($0.value) }) else { return text }
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x344: out.append(contentsOf: ["\u{308}", "\u{301}"])
+            case 0xF73: out.append(contentsOf: ["\u{F71}", "\u{F72}"])
+            case 0xF75: out.append(contentsOf: ["\u{F71}", "\u{F74}"])
+            case 0xF81: out.append(contentsOf: ["\u{F71}", "\u{F80}"])
+            default: out.append(scalar)
+            }
+        }
+        return String(out)
     }
 
     /// True when every scalar has NFC_Quick_Check = Yes and canonical combining class 0, so the text is
