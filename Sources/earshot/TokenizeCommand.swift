@@ -1,5 +1,6 @@
 // `earshot tokenize`: text ⇄ Qwen token ids on stdin/stdout, for debugging and outside checks.
 import ArgumentParser
+import Earshot
 import EarshotTokenizer
 import Foundation
 
@@ -62,7 +63,7 @@ struct TokenizeCommand: ParsableCommand {
             if let tokenizer {
                 qwen = try QwenTokenizer(contentsOf: URL(fileURLWithPath: tokenizer))
             } else {
-                qwen = try loadTokenizer(fromModel: model!)
+                qwen = try QwenTokenizer(earPath: model!)
             }
         } catch {
             throw fail("\(error)")
