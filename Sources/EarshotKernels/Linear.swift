@@ -29,14 +29,21 @@ public enum Kernels {
         let quantized = (w.type == .q8 || w.type == .q4) && activations == .int8
         if !quantized { return floatMatmul(w, x, tokens: tokens, y, path: path) }
         let effective = nativePath(path)
-        let act = QuantizedActivations(x, tokens: tokens, cols: w.cols, withPairs: effective == .portable)
+        let act = QuantizedActivations(x, tokens: tokens, cols: w.cols, withPairs: effective == .portable,
+                                       superBlocks: w.type == .q4)
         forRowChunks(w.rows, tokens: tokens) { r0, r1 in
             switch effective {
             case .avx512:
                 #if arch(x86_64)
-                if w.type == .q8 {
+                if w.type == .q8 && tokens >= 8 && w.cols % 64 == 0 {
+                    AVX512.q8Gemm(w.base, rowBytes: w.rowBytes, cols: w.cols, rows: r0..<r1, act.codes, act.scales,
+                                  act.sums, tokens: tokens, y, ldy: w.rows)
+                } else if w.type == .q8 {
                     AVX512.q8Matmul(w.base, rowBytes: w.rowBytes, cols: w.cols, rows: r0..<r1, act.codes, act.scales,
                                     act.sums, tokens: tokens, y, ldy: w.rows)
+                } else if tokens >= 8 && w.cols % 256 == 0 {
+                    AVX512.q4Gemm(w.base, rowBytes: w.rowBytes, cols: w.cols, rows: r0..<r1, act.codes, act.scales,
+                                  act.sums, tokens: tokens, y, ldy: w.rows)
                 } else {
                     AVX512.q4Matmul(w.base, rowBytes: w.rowBytes, cols: w.cols, rows: r0..<r1, act.codes, act.scales,
                                     act.sums, tokens: tokens, y, ldy: w.rows)

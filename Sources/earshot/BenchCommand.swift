@@ -4,6 +4,9 @@
 // GOPS, thread-pool fork/join overhead and whether 2 threads really scaled 2× in this window.
 import ArgumentParser
 import EarshotKernels
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,7 +23,9 @@ struct KernelsBench: ParsableCommand {
         Build with -c release. Weights are synthetic (speed does not depend on the values). Each matvec
         walks a pool of distinct matrices of at least --pool-mib MiB so every call streams from DRAM;
         the read-only stream over the same bytes runs in the same round, and %read is the ratio.
-        Figures are the best of --rounds rounds. Example:
+        Figures are the best of --rounds rounds. With 1 thread the times are process CPU time (robust on a
+        shared, overloaded machine: time spent descheduled is not counted; DRAM stalls are); with more
+        threads they are wall time. The load average is printed first. Example:
           swift run -c release earshot bench kernels --threads 1,2 --rounds 3
           EARSHOT_KERNELS=portable swift run -c release earshot bench kernels --skip-matmul
         """)
@@ -30,14 +35,21 @@ struct KernelsBench: ParsableCommand {
     @Option(help: "Minimum bytes of distinct matrices each matvec rotates through (MiB).") var poolMib: Int = 1024
     @Option(help: "Weight types for matvec, comma-separated (f32,f16,bf16,q8,q4).") var types: String = "f32,q8,q4"
     @Flag(help: "Skip the 155947×4096 vocabulary shape (it needs 2.6 GB for f32).") var skipVocab = false
+    @Option(help: "Matvec shapes ROWSxCOLS, comma-separated (default: the decode shapes).") var shapes: String?
     @Flag(help: "Skip the matmul (prefill/encoder) shapes.") var skipMatmul = false
 
     func run() throws {
         let threadList = threads.split(separator: ",").compactMap { Int($0) }.filter { $0 >= 1 }
         let typeList = types.split(separator: ",").compactMap { name in WeightType.allCases.first { $0.name == name } }
-        print("kernel path: \(Kernels.path.name)   pool threads: \(ThreadPool.shared.threadCount)")
+        print("kernel path: \(Kernels.path.name)   pool threads: \(ThreadPool.shared.threadCount)   load average: \(loadAverage())")
         var shapes = [(4096, 4096), (11008, 4096), (4096, 11008)]
         if !skipVocab { shapes.append((155_947, 4096)) }
+        if let custom = self.shapes {
+            shapes = custom.split(separator: ",").compactMap { s in
+                let p = s.split(separator: "x").compactMap { Int($0) }
+                return p.count == 2 ? (p[0], p[1]) : nil
+            }
+        }
 
         // One pool of bytes shared by every matrix view, filled once with values that are valid f32, f16,
         // bf16 (normal numbers) and valid q8/q4 scales.
@@ -50,7 +62,7 @@ struct KernelsBench: ParsableCommand {
         for t in threadList {
             ThreadPool.shared.activeThreads = t
             let active = ThreadPool.shared.activeThreads
-            print("\n== threads \(active)" + (active != t ? " (asked \(t))" : ""))
+            print("\n== threads \(active)" + (active != t ? " (asked \(t))" : "") + (active == 1 ? " (CPU-time based)" : " (wall time)"))
             if active > 1 { print("scaling check (ALU loop, \(active) threads vs 1): \(f2(scaling(active)))x") }
             print("fork/join overhead per empty region: \(f2(regionOverhead())) µs")
             print(pad("matvec", 26) + pad("MB", 9) + pad("read GB/s", 11) + pad("kernel GB/s", 13) + pad("%read", 8) + "µs/call")
@@ -153,10 +165,30 @@ struct KernelsBench: ParsableCommand {
         }
     }
 
+    /// Seconds spent in `body`: process CPU time when one thread is active, wall time otherwise.
     func time(_ body: () -> Void) -> Double {
+        if ThreadPool.shared.activeThreads == 1 {
+            let a = cpuSeconds()
+            body()
+            return cpuSeconds() - a
+        }
         let c = ContinuousClock()
         let d = c.measure(body)
         return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+
+    func cpuSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    func loadAverage() -> String {
+        guard let f = fopen("/proc/loadavg", "r") else { return "?" }
+        defer { fclose(f) }
+        var buf = [CChar](repeating: 0, count: 64)
+        guard fgets(&buf, 64, f) != nil else { return "?" }
+        return buf.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }.split(separator: " ").prefix(3).joined(separator: " ")
     }
 
     func f1(_ v: Double) -> String {
