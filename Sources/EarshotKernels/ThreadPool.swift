@@ -98,14 +98,21 @@ public final class ThreadPool: @unchecked Sendable {
                 pthread_mutex_unlock(mutex)
             }
             seen = generation.load(ordering: .acquiring)
-            guard index < helpersWanted, let body = job else { continue }
-            let count = jobCount
-            while true {
-                let i = nextIndex.add(1, ordering: .relaxed).oldValue
-                if i >= count { break }
-                body(i)
-            }
+            guard index < helpersWanted else { continue }
+            runShare()  // releases its reference to the job before signalling completion
             remaining.subtract(1, ordering: .releasing)
+        }
+    }
+
+    /// Takes indices until none are left. Kept out of line so the closure reference held here is gone
+    /// before `remaining` is decremented (the caller's `withoutActuallyEscaping` checks that).
+    @inline(never) private func runShare() {
+        guard let body = job else { return }
+        let count = jobCount
+        while true {
+            let i = nextIndex.add(1, ordering: .relaxed).oldValue
+            if i >= count { break }
+            body(i)
         }
     }
 

@@ -20,18 +20,26 @@ extension AVX512 {
         var t = 0
         // K is cut into slices of 8 super-blocks so the 8 tokens' activations (16 KB) stay in L1.
         let superBlocks = cols / 256
-        while t < fullTokens {
-            var s0 = 0
-            while s0 < superBlocks {
-                let s1 = min(superBlocks, s0 &+ 8)
-                for r in rows {
-                    tile1x8(w + r &* rowBytes, cols, s0, s1, UnsafeRawPointer(xq + t &* cols), xd + t &* nb, xs + t &* nb,
-                            y + (t &* ldy &+ r), ldy, accumulate: s0 > 0)
+        // Rows go in blocks of 32 so the block's weights stay in L2 across all token tiles.
+        var rb = rows.lowerBound
+        while rb < rows.upperBound && fullTokens > 0 {
+            let re = min(rows.upperBound, rb &+ 32)
+            t = 0
+            while t < fullTokens {
+                var s0 = 0
+                while s0 < superBlocks {
+                    let s1 = min(superBlocks, s0 &+ 8)
+                    for r in rb..<re {
+                        tile1x8(w + r &* rowBytes, cols, s0, s1, UnsafeRawPointer(xq + t &* cols), xd + t &* nb, xs + t &* nb,
+                                y + (t &* ldy &+ r), ldy, accumulate: s0 > 0)
+                    }
+                    s0 = s1
                 }
-                s0 = s1
+                t &+= 8
             }
-            t &+= 8
+            rb = re
         }
+        t = fullTokens
         for r in rows {
             for tt in t..<tokens {
                 y[tt &* ldy &+ r] = q4Dot(w + r &* rowBytes, cols, UnsafeRawPointer(xq + tt &* cols), xd + tt &* nb, xs + tt &* nb)

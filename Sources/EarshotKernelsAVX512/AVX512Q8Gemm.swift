@@ -16,18 +16,26 @@ extension AVX512 {
         let nb = cols / 32
         let fullTokens = nb % 2 == 0 ? tokens & ~7 : 0
         var t = 0
-        while t < fullTokens {
-            var b0 = 0
-            while b0 < nb {
-                let b1 = min(nb, b0 &+ 64)
-                for r in rows {
-                    q8Tile1x8(w + r &* rowBytes, cols, b0, b1, UnsafeRawPointer(xq + t &* cols), xd + t &* nb, xs + t &* nb,
-                              y + (t &* ldy &+ r), ldy, accumulate: b0 > 0)
+        // Rows go in blocks of 32 so the block's weights stay in L2 across all token tiles.
+        var rb = rows.lowerBound
+        while rb < rows.upperBound && fullTokens > 0 {
+            let re = min(rows.upperBound, rb &+ 32)
+            t = 0
+            while t < fullTokens {
+                var b0 = 0
+                while b0 < nb {
+                    let b1 = min(nb, b0 &+ 64)
+                    for r in rb..<re {
+                        q8Tile1x8(w + r &* rowBytes, cols, b0, b1, UnsafeRawPointer(xq + t &* cols), xd + t &* nb, xs + t &* nb,
+                                  y + (t &* ldy &+ r), ldy, accumulate: b0 > 0)
+                    }
+                    b0 = b1
                 }
-                b0 = b1
+                t &+= 8
             }
-            t &+= 8
+            rb = re
         }
+        t = fullTokens
         for r in rows {
             for tt in t..<tokens {
                 y[tt &* ldy &+ r] = q8Dot(w + r &* rowBytes, cols, UnsafeRawPointer(xq + tt &* cols), xd + tt &* nb, xs + tt &* nb)
