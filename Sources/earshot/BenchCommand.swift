@@ -64,7 +64,8 @@ struct KernelsBench: ParsableCommand {
             let active = ThreadPool.shared.activeThreads
             print("\n== threads \(active)" + (active != t ? " (asked \(t))" : "") + (active == 1 ? " (CPU-time based)" : " (wall time)"))
             if active > 1 { print("scaling check (ALU loop, \(active) threads vs 1): \(f2(scaling(active)))x") }
-            print("fork/join overhead per empty region: \(f2(regionOverhead())) µs")
+            let o = regionOverhead()
+            print("fork/join per region (wall): empty \(f2(o.empty)) µs; \(active) items of ~2 µs: +\(f2(o.loaded)) µs over one item")
             print(pad("matvec", 26) + pad("MB", 9) + pad("read GB/s", 11) + pad("kernel GB/s", 13) + pad("%read", 8) + "µs/call")
             for (rows, cols) in shapes {
                 for type in typeList {
@@ -128,12 +129,23 @@ struct KernelsBench: ParsableCommand {
         return (2.0 * Double(tokens) * Double(rows) * Double(cols) / best / 1e9, best * 1e3)
     }
 
-    /// Mean wall time of an empty `parallelFor` region over 20 000 regions (µs).
-    func regionOverhead() -> Double {
+    /// Fork/join cost per region, wall µs: (a) an empty region; (b) a region of `activeThreads` items of
+    /// ~2 µs each minus the time of one item (what a decode step pays per parallel op when all threads work).
+    func regionOverhead() -> (empty: Double, loaded: Double) {
         let pool = ThreadPool.shared
-        let n = 20_000
-        let s = time { for _ in 0..<n { pool.parallelFor(pool.activeThreads) { _ in } } }
-        return s / Double(n) * 1e6
+        let n = 20_000, p = pool.activeThreads
+        func work() -> UInt64 { var a: UInt64 = 1; for i in 0..<2_000 { a = a &* 6364136223846793005 &+ UInt64(i) }; return a }
+        var sink: UInt64 = 0
+        let c = ContinuousClock()
+        func wall(_ body: () -> Void) -> Double {
+            let d = c.measure(body)
+            return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        }
+        let empty = wall { for _ in 0..<n { pool.parallelFor(p) { _ in } } }
+        let one = wall { for _ in 0..<n { sink ^= work() } }
+        let loaded = wall { for _ in 0..<n { pool.parallelFor(p) { _ in let v = work(); if v == 3 { sink ^= v } } } }
+        if sink == 5 { print("") }
+        return (empty / Double(n) * 1e6, (loaded - one) / Double(n) * 1e6)
     }
 
     /// Time of `threads` copies of a fixed ALU loop run alone vs in parallel: ≈ threads when really parallel.
