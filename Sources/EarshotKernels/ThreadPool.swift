@@ -98,14 +98,21 @@ public final class ThreadPool: @unchecked Sendable {
                 pthread_mutex_unlock(mutex)
             }
             seen = generation.load(ordering: .acquiring)
-            guard index < helpersWanted, let body = job else { continue }
-            let count = jobCount
-            while true {
-                let i = nextIndex.add(1, ordering: .relaxed).oldValue
-                if i >= count { break }
-                body(i)
-            }
+            guard index < helpersWanted else { continue }
+            // Run in its own non-inlined scope so this worker drops its reference to the job closure
+            // before signalling completion (otherwise the caller's withoutActuallyEscaping check can see it).
+            runJob()
             remaining.subtract(1, ordering: .releasing)
+        }
+    }
+
+    @inline(never) private func runJob() {
+        guard let body = job else { return }
+        let count = jobCount
+        while true {
+            let i = nextIndex.add(1, ordering: .relaxed).oldValue
+            if i >= count { break }
+            body(i)
         }
     }
 
