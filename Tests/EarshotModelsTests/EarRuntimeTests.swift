@@ -8,20 +8,24 @@ import EarshotTestSupport
 @testable import Earshot
 
 enum TinyEarFile {
-    /// A tiny f32 `.ear` written once per test run into a temporary directory.
-    static let f32Path: String = {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("earshot-model-tests-\(getpid())")
-        try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    /// Writes a tiny f32 `.ear` (≈160 MB: two 155,947 × 128 vocab tables) into a fresh temporary directory,
+    /// runs `body` with its path, and removes it.
+    static func with(_ body: (String) throws -> Void) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("earshot-model-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("tiny.f32.ear").path
-        try! TinyModelFiles.writeEar(to: path, matrixType: .f32)
-        return path
-    }()
+        try TinyModelFiles.writeEar(to: path, matrixType: .f32)
+        try body(path)
+    }
 }
 
 @Suite(.serialized) struct EarRuntimeTests {
     /// Same tensors, same kernels: the `.ear` model gives bit-identical logits to the in-memory one.
-    @Test func earWeightsMatchInMemoryModel() throws {
-        let runtime = try QwenAudioRuntime(path: TinyEarFile.f32Path)
+    /// Then the raw path: prompt → ids (tokenizer + audio length from our decoder) → greedy ids, all equal to
+    /// the goldens. Our log-mel differs from the official one by ≤ ~1e-4 (other FFT): logits bound 2e-3.
+    @Test func earModelAndRawPromptMatchGoldens() throws { try TinyEarFile.with { path in
+        let runtime = try QwenAudioRuntime(path: path)
         #expect(runtime.config == Golden.config)
         let golden = try GoldenFile("qwen-audio-tiny/goldens/asr.safetensors")
         let ids = golden.ints("input_ids")
@@ -29,13 +33,7 @@ enum TinyEarFile {
         let a = try runtime.model.prefill(ids: ids, mels: mels, cache: runtime.model.makeCache(capacity: ids.count, precision: .f32))
         let b = try Golden.f32Model.prefill(ids: ids, mels: mels, cache: Golden.f32Model.makeCache(capacity: ids.count, precision: .f32))
         #expect(a == b)
-    }
 
-    /// Raw prompt → ids (tokenizer + audio length from our decoder) → greedy ids, all equal to the goldens.
-    /// Our log-mel differs from the official one by ≤ ~1e-4 (other FFT), so logits get a looser 2e-3 bound.
-    @Test func rawPromptReproducesAsrGolden() throws {
-        let runtime = try QwenAudioRuntime(path: TinyEarFile.f32Path)
-        let golden = try GoldenFile("qwen-audio-tiny/goldens/asr.safetensors")
         let audio = Fixtures.url("audio/jfk.wav").path
         let prompt = try runtime.prepare(prompt: "<audio>\(audio)</audio><|startoftranscript|><|en|><|transcribe|><|en|><|notimestamps|><|wo_itn|>")
         #expect(prompt.ids == golden.ints("input_ids"))
@@ -49,7 +47,7 @@ enum TinyEarFile {
         while got.count < want.count { got.append(QwenAudioModel.argmax(try runtime.model.decodeStep(id: got.last!, cache: cache))) }
         #expect(got == want)
         print("raw path (our mel): asr logits max|Δ| \(d)")
-    }
+    } }
 
     @Test func missingFileIsATypedError() {
         #expect(throws: RuntimeError.self) { try QwenAudioRuntime(path: "/nonexistent/model.ear") }
