@@ -56,6 +56,11 @@ import EarshotTestSupport
         #expect(r.stdout.contains("wrote \(name):") && r.stdout.contains("bits/weight (recipe q4m)"))
         #expect(r.stdout.contains("expected RAM:"))
 
+        // The acceptance check: `earshot inspect --verify` passes on the converted file.
+        let inspect = try CLIRunner.run(["inspect", "--verify", out.appendingPathComponent(name).path], executable: "earshot")
+        #expect(inspect.exitCode == 0, "\(inspect)")
+        #expect(inspect.stdout.contains("qwen-audio") && inspect.stdout.contains("blk.1.ffn_down.weight"))
+
         let again = try run([ckpt.path], in: out)
         #expect(again.exitCode == 1 && again.stderr.contains("file exists (use --force to overwrite)"))
         let forced = try run([ckpt.path, "--keep", "output.weight=f16", "--force", "-q"], in: out)

@@ -140,7 +140,8 @@ final class ProgressDisplay {
         case .tensorFinished:
             break
         case .finishing:
-            if tty { draw() }
+            current = "compressing tokenizer and filters, writing the index"
+            if tty { draw() } else { err("\(current)\n") }
         }
     }
 
