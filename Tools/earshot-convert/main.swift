@@ -93,6 +93,10 @@ struct EarshotConvertCommand: ParsableCommand {
         }
 
         let outPath = output ?? "\(dir.standardizedFileURL.lastPathComponent).\(recipe.name).ear"
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: outPath, isDirectory: &isDir), isDir.boolValue {
+            throw .outputNotWritable(path: outPath, reason: "it is a directory")
+        }
         if FileManager.default.fileExists(atPath: outPath) && !force {
             throw .outputNotWritable(path: outPath, reason: "file exists (use --force to overwrite)")
         }
@@ -111,7 +115,7 @@ struct EarshotConvertCommand: ParsableCommand {
           tensors: \(report.typeCounts)
           worst relative RMSE per type: \(worst.joined(separator: "; "))
           expected RAM: \(formatBytes(report.tensorBytes)) of weights (mapped) + KV cache \(formatBytes(report.kvBytesPerToken)) per token \
-        (f32; \(formatBytes(kv2k)) at 2048 tokens)
+        (f16; \(formatBytes(kv2k)) at 2048 tokens)
         """)
     }
 }
