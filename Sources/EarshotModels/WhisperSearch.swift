@@ -1,6 +1,6 @@
 // WhisperSearch: decoding loops over WhisperDecoder — greedy and beam search as CTranslate2 (and so
 // faster-whisper) runs them — with Whisper's logit rules: suppressed tokens, suppress-blank at the first
-// step, and optional timestamp rules (OpenAI's ApplyTimestampRules).
+// step, and optional timestamp rules (CTranslate2's ApplyTimestampRules, a variant of OpenAI's).
 //
 // Beam search (CTranslate2 decoding.cc BeamSearch, batch 1): scores are summed log-probabilities; each step
 // takes the top 2·B candidates over all beams × vocabulary; a candidate among the first B that is
@@ -27,7 +27,8 @@ public struct WhisperSearchOptions: Sendable {
     public var beamSize: Int = 1
     public var patience: Double = 1
     public var lengthPenalty: Double = 1
-    /// Most tokens to generate (also capped by the decoder context).
+    /// Most tokens to generate (also capped by the decoder context). CTranslate2's `max_length` L means
+    /// min(L / 2, L − (prompt − 1)) new tokens; faster-whisper passes L = 448 → 224.
     public var maxNewTokens: Int = 224
     /// Never sampled (CTranslate2 config.json `suppress_ids`).
     public var suppressIds: [Int] = []
@@ -170,27 +171,37 @@ public enum WhisperSearch {
         for id in o.suppressIds where id >= 0 && id < v { logits[id] = -.infinity }
         if step == 0 { for id in o.suppressIdsBegin where id >= 0 && id < v { logits[id] = -.infinity } }
         guard o.timestamps, t.timestampBegin < v else { return }
+        // CTranslate2's ApplyTimestampRules (what faster-whisper runs, checked against ctranslate2 4.8.5 on
+        // the tiny-random fixture); unlike OpenAI's, the "timestamps likelier than text" check is skipped at
+        // the first step and right after a closed pair.
         let tb = t.timestampBegin
         logits[t.noTimestamps] = -.infinity
-        let lastWasTimestamp = generated.count >= 1 && generated[generated.count - 1] >= tb
-        let penultimateWasTimestamp = generated.count < 2 || generated[generated.count - 2] >= tb
-        if lastWasTimestamp {
-            if penultimateWasTimestamp {
-                for i in tb..<v { logits[i] = -.infinity }            // a pair closed: text must follow
-            } else {
-                for i in 0..<t.endOfText { logits[i] = -.infinity }   // an open timestamp: close it (or end)
-            }
-        }
-        if let lastTimestamp = generated.last(where: { $0 >= tb }) {
-            // Timestamps never decrease; after a closed pair they strictly increase.
-            let floor = lastWasTimestamp && !penultimateWasTimestamp ? lastTimestamp : lastTimestamp + 1
-            for i in tb..<min(floor, v) { logits[i] = -.infinity }
-        }
+        var checkProbability = false
         if generated.isEmpty {
             for i in 0..<tb { logits[i] = -.infinity }                // start with a timestamp
             let maxInitial = tb + o.maxInitialTimestampIndex
             if maxInitial + 1 < v { for i in (maxInitial + 1)..<v { logits[i] = -.infinity } }
+        } else {
+            let last = generated[generated.count - 1]
+            if last >= tb {
+                let penultimate = generated.count >= 2 ? generated[generated.count - 2] : last
+                if penultimate >= tb {
+                    for i in tb..<v { logits[i] = -.infinity }        // a pair closed: text must follow
+                } else {
+                    for i in 0..<t.endOfText { logits[i] = -.infinity } // an open timestamp: close it (or end)
+                    checkProbability = true
+                }
+            } else {
+                checkProbability = true
+            }
+            if let lastTimestamp = generated.last(where: { $0 >= tb }) {
+                // Never decrease; strictly increase unless closing an open pair (no zero-length segments).
+                let openPair = last >= tb && (generated.count >= 2 && generated[generated.count - 2] < tb)
+                let floor = openPair ? lastTimestamp : lastTimestamp + 1
+                for i in tb..<min(floor, v) { logits[i] = -.infinity }
+            }
         }
+        guard checkProbability else { return }
         // If the timestamps together are likelier than any single text token, sample a timestamp.
         let logp = logits.withUnsafeBufferPointer { WhisperMath.logSoftmax($0) }
         var maxText = -Float.infinity
