@@ -14,6 +14,18 @@
 public enum WeightType: UInt8, Sendable, CaseIterable {
     case f32, f16, bf16, q8, q4
 
+    /// Lower-case name as used in docs and messages ("f32", "q4", …). Embedded Swift cannot
+    /// interpolate enums, so messages use this.
+    public var name: String {
+        switch self {
+        case .f32: return "f32"
+        case .f16: return "f16"
+        case .bf16: return "bf16"
+        case .q8: return "q8"
+        case .q4: return "q4"
+        }
+    }
+
     /// Columns must be a multiple of this.
     public var columnMultiple: Int {
         switch self {
@@ -47,7 +59,8 @@ public struct WeightMatrix: @unchecked Sendable {
     public init(type: WeightType, rows: Int, cols: Int, base: UnsafeRawPointer) {
         precondition(rows >= 0 && cols >= 0, "WeightMatrix: negative shape")
         guard let rb = type.rowBytes(cols: cols) else {
-            preconditionFailure("WeightMatrix: \(type) needs cols % \(type.columnMultiple) == 0, got \(cols)")
+            preconditionFailure("WeightMatrix: " + type.name + " needs cols % " + String(type.columnMultiple)
+                                + " == 0, got " + String(cols))
         }
         self.type = type
         self.rows = rows

@@ -7,7 +7,7 @@ struct EarshotCommand: ParsableCommand {
         commandName: "earshot",
         abstract: "Run Qwen-Audio on the CPU: transcribe, translate, caption, ask and chat about audio.",
         version: earshotVersion,
-        subcommands: [])
+        subcommands: [InspectCommand.self, DebugCommand.self, TokenizeCommand.self])
 }
 
 let earshotVersion = "0.1.0-dev"

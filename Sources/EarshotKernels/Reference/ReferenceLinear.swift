@@ -24,15 +24,17 @@ extension Reference {
         let p = w.row(r)
         switch w.type {
         case .f32:
-            for k in 0..<w.cols { out[k] = p.loadUnaligned(fromByteOffset: 4 &* k, as: Float.self) }
+            for k in 0..<w.cols { out[k] = Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4 &* k, as: UInt32.self))) }
         case .f16:
-            for k in 0..<w.cols { out[k] = Float(Float16(bitPattern: p.loadUnaligned(fromByteOffset: 2 &* k, as: UInt16.self))) }
+            for k in 0..<w.cols { out[k] = loadF16(p, 2 &* k) }
         case .bf16:
             for k in 0..<w.cols {
-                out[k] = Float(bitPattern: UInt32(p.loadUnaligned(fromByteOffset: 2 &* k, as: UInt16.self)) << 16)
+                out[k] = Float(bitPattern: UInt32(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 &* k, as: UInt16.self))) << 16)
             }
-        case .q8, .q4:
-            fatalError("Reference.dequantizeRow: \(w.type) arrives with the quantization kernels")
+        case .q8:
+            Q8Block.dequantizeRow(p, cols: w.cols, out)
+        case .q4:
+            Q4Block.dequantizeRow(p, cols: w.cols, out)
         }
     }
 }

@@ -1,0 +1,75 @@
+// QuantizedActivations: f32 activations quantized on the fly to int8 per 32 (Q8_0-style, symmetric),
+// once per matmul, in the forms the integer kernels read.
+//
+// For T tokens of K values (K % 32 == 0), B = K/32 blocks per token:
+//   codes  [T × K]  Int8, natural order, |code| ≤ 127          (64-byte aligned per token when K % 64 == 0)
+//   scales [T × B]  Float d_b = amax_b / 127                      (x ≈ d_b · code)
+//   sums   [T × B]  Float d_b · Σ code over block b              (for q4 mins and the VNNI u8 offset)
+//   pairs  [T × K]  Int16, per block: 16 even-index codes then 16 odd-index codes (portable Int16 path only)
+
+public final class QuantizedActivations {
+    public let tokens: Int, cols: Int
+    public var blocks: Int { cols / 32 }
+    public let codes: UnsafeMutablePointer<Int8>
+    public let scales: UnsafeMutablePointer<Float>
+    public let sums: UnsafeMutablePointer<Float>
+    public let pairs: UnsafeMutablePointer<Int16>?
+
+    /// Quantizes x: [tokens × cols] f32. `withPairs` also fills the Int16 even/odd view.
+    public init(_ x: UnsafePointer<Float>, tokens: Int, cols: Int, withPairs: Bool) {
+        precondition(cols % 32 == 0, "QuantizedActivations: cols must be a multiple of 32")
+        self.tokens = tokens
+        self.cols = cols
+        let n = max(tokens &* cols, 32), nb = max(tokens &* (cols / 32), 1)
+        codes = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: 64).bindMemory(to: Int8.self, capacity: n)
+        scales = .allocate(capacity: nb)
+        sums = .allocate(capacity: nb)
+        pairs = withPairs ? UnsafeMutableRawPointer.allocate(byteCount: 2 &* n, alignment: 64).bindMemory(to: Int16.self, capacity: n) : nil
+        let b = cols / 32
+        for t in 0..<tokens {
+            for i in 0..<b {
+                let blk = t &* b &+ i
+                quantizeBlock(x + blk &* 32, codes + blk &* 32, &scales[blk], &sums[blk])
+                if let pairs {
+                    let c = codes + blk &* 32, p = pairs + blk &* 32
+                    for j in 0..<16 {
+                        p[j] = Int16(c[2 &* j])
+                        p[16 &+ j] = Int16(c[2 &* j &+ 1])
+                    }
+                }
+            }
+        }
+    }
+
+    deinit {
+        UnsafeMutableRawPointer(codes).deallocate()
+        scales.deallocate()
+        sums.deallocate()
+        if let pairs { UnsafeMutableRawPointer(pairs).deallocate() }
+    }
+
+    @inline(__always) func quantizeBlock(_ x: UnsafePointer<Float>, _ q: UnsafeMutablePointer<Int8>,
+                                         _ d: inout Float, _ s: inout Float) {
+        let raw = UnsafeRawPointer(x)
+        let v0 = raw.loadUnaligned(as: SIMD16<Float>.self), v1 = raw.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+        var m = pointwiseMax(abs16(v0), abs16(v1))
+        var amax: Float = 0
+        for i in 0..<16 { amax = Swift.max(amax, m[i]) }
+        m = .zero
+        let scale = amax / 127
+        let inv: Float = amax > 0 && amax.isFinite ? 127 / amax : 0
+        var sum: Int32 = 0
+        for i in 0..<32 {
+            let v = (x[i] * inv).rounded(.toNearestOrEven)
+            let c = Int8(v.isNaN ? 0 : Swift.max(-127, Swift.min(127, v)))
+            q[i] = c
+            sum &+= Int32(c)
+        }
+        d = inv == 0 ? 0 : scale
+        s = d * Float(sum)
+    }
+
+    @inline(__always) func abs16(_ v: SIMD16<Float>) -> SIMD16<Float> {
+        unsafeBitCast(unsafeBitCast(v, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: SIMD16<Float>.self)
+    }
+}

@@ -1,0 +1,145 @@
+// ThreadPool: a persistent pool of worker threads with cheap fork/join for the kernels' parallel regions.
+//
+// `ThreadPool.shared.parallelFor(n) { i in … }` runs body(0..<n) on up to `activeThreads` threads (the caller
+// is one of them), handing out indices dynamically, and returns when all are done. Workers spin briefly
+// between regions (decode issues hundreds of short regions per token), then sleep on a condition variable.
+// Nested regions run serially on the calling thread. In Embedded Swift (the ARM test build) it is serial.
+
+#if !hasFeature(Embedded)
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+public final class ThreadPool: @unchecked Sendable {
+    /// Sized to the online cores, or to EARSHOT_THREADS when set (≥ 1).
+    public static let shared = ThreadPool(threads: ThreadPool.defaultThreadCount())
+
+    /// Threads available, including the caller.
+    public let threadCount: Int
+    /// Threads a region may use (1…threadCount); lower it to measure or to leave cores free.
+    public var activeThreads: Int {
+        get { active.load(ordering: .relaxed) }
+        set { active.store(Swift.max(1, Swift.min(threadCount, newValue)), ordering: .relaxed) }
+    }
+
+    private let active = Atomic<Int>(1)
+    private let generation = Atomic<Int>(0)
+    private let nextIndex = Atomic<Int>(0)
+    private let remaining = Atomic<Int>(0)
+    private let sleepers = Atomic<Int>(0)
+    private let busy = Atomic<Bool>(false)
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let cond: UnsafeMutablePointer<pthread_cond_t>
+    // Written by the caller before `generation` is bumped, read by workers after they see the bump.
+    private nonisolated(unsafe) var job: ((Int) -> Void)?
+    private nonisolated(unsafe) var jobCount = 0
+    private nonisolated(unsafe) var helpersWanted = 0
+
+    public init(threads: Int) {
+        threadCount = Swift.max(1, threads)
+        mutex = .allocate(capacity: 1)
+        cond = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(cond, nil)
+        active.store(threadCount, ordering: .relaxed)
+        for w in 0..<(threadCount - 1) { startWorker(index: w) }
+    }
+
+    static func defaultThreadCount() -> Int {
+        if let s = getenv("EARSHOT_THREADS"), let n = Int(String(cString: s)), n >= 1 { return n }
+        return Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    /// Runs body(i) for every i in 0..<count across the active threads; returns when all calls are done.
+    public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+        let p = Swift.min(activeThreads, count)
+        if p <= 1 || !busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
+            for i in 0..<count { body(i) }
+            return
+        }
+        withoutActuallyEscaping(body) { esc in
+            job = esc
+            jobCount = count
+            helpersWanted = p - 1
+            nextIndex.store(0, ordering: .sequentiallyConsistent)
+            remaining.store(p - 1, ordering: .sequentiallyConsistent)
+            generation.add(1, ordering: .sequentiallyConsistent)
+            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+                pthread_mutex_lock(mutex); pthread_cond_broadcast(cond); pthread_mutex_unlock(mutex)
+            }
+            while true {
+                let i = nextIndex.add(1, ordering: .relaxed).oldValue
+                if i >= count { break }
+                esc(i)
+            }
+            while remaining.load(ordering: .acquiring) > 0 { Self.pause() }
+            job = nil
+        }
+        busy.store(false, ordering: .releasing)
+    }
+
+    /// Spin-wait hint (a plain relaxed re-read; `_mm_pause` does not link from Swift).
+    @inline(__always) static func pause() {}
+
+    private func workerLoop(index: Int) {
+        var seen = 0
+        while true {
+            var spins = 0
+            while generation.load(ordering: .acquiring) == seen {
+                spins += 1
+                if spins < 20_000 { Self.pause(); continue }
+                pthread_mutex_lock(mutex)
+                sleepers.add(1, ordering: .sequentiallyConsistent)
+                while generation.load(ordering: .sequentiallyConsistent) == seen { pthread_cond_wait(cond, mutex) }
+                sleepers.subtract(1, ordering: .sequentiallyConsistent)
+                pthread_mutex_unlock(mutex)
+            }
+            seen = generation.load(ordering: .acquiring)
+            guard index < helpersWanted else { continue }
+            runShare()
+            // Only after runShare has returned (and released its reference to the job closure) may the
+            // caller see the count drop: `withoutActuallyEscaping` traps if the closure is still retained.
+            remaining.subtract(1, ordering: .releasing)
+        }
+    }
+
+    /// Takes indices until none are left. Kept out of line so the closure reference dies with this frame.
+    @inline(never) private func runShare() {
+        guard let body = job else { return }
+        let count = jobCount
+        while true {
+            let i = nextIndex.add(1, ordering: .relaxed).oldValue
+            if i >= count { break }
+            body(i)
+        }
+    }
+
+    private final class Start { let pool: ThreadPool; let index: Int; init(_ p: ThreadPool, _ i: Int) { pool = p; index = i } }
+
+    private func startWorker(index: Int) {
+        let ctx = Unmanaged.passRetained(Start(self, index)).toOpaque()
+        var tid = pthread_t()
+        let rc = pthread_create(&tid, nil, { raw in
+            let s = Unmanaged<Start>.fromOpaque(raw!).takeRetainedValue()
+            s.pool.workerLoop(index: s.index)
+            return nil
+        }, ctx)
+        if rc == 0 { pthread_detach(tid) }
+    }
+}
+
+#else
+
+/// Embedded build (ARM tests under QEMU): same API, runs serially.
+public final class ThreadPool: @unchecked Sendable {
+    public static let shared = ThreadPool(threads: 1)
+    public let threadCount = 1
+    public var activeThreads: Int { get { 1 } set {} }
+    public init(threads: Int) {}
+    public func parallelFor(_ count: Int, _ body: (Int) -> Void) { for i in 0..<count { body(i) } }
+}
+
+#endif

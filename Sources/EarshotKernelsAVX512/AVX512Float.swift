@@ -1,0 +1,84 @@
+// AVX512Float: f32 / f16 / bf16 weight rows against f32 activations, compiled for x86-64-v4 (zmm).
+// Same source shape as EarshotKernels/SIMD/PortableFloatDots.swift; this module's flags make it AVX-512.
+
+#if arch(x86_64)
+public enum AVX512 {}
+
+extension AVX512 {
+    /// y[t·ldy + r] = row_r · x_t for r in `rows`, t < tokens. kind: WeightType raw value (0 f32, 1 f16, 2 bf16).
+    @export(interface)
+    public static func floatMatmul(_ w: UnsafeRawPointer, kind: UInt8, rowBytes: Int, cols: Int, rows: Range<Int>,
+                                   _ x: UnsafePointer<Float>, tokens: Int, _ y: UnsafeMutablePointer<Float>, ldy: Int) {
+        var rb = rows.lowerBound
+        while rb < rows.upperBound {
+            let re = min(rows.upperBound, rb &+ 8)
+            for t in 0..<tokens {
+                let xt = x + t &* cols
+                for r in rb..<re {
+                    let row = w + r &* rowBytes
+                    y[t &* ldy &+ r] = kind == 0 ? dotF32(row, xt, cols) : dotHalf(row, xt, cols, isBF16: kind == 2)
+                }
+            }
+            rb = re
+        }
+    }
+
+    @inline(__always) static func dotF32(_ w: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
+        let xr = UnsafeRawPointer(x)
+        var s0 = SIMD16<Float>(), s1 = s0, s2 = s0, s3 = s0
+        var k = 0
+        while k &+ 64 <= n {
+            let o = 4 &* k
+            s0 = s0.addingProduct(w.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self), xr.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self))
+            s1 = s1.addingProduct(w.loadUnaligned(fromByteOffset: o &+ 64, as: SIMD16<Float>.self), xr.loadUnaligned(fromByteOffset: o &+ 64, as: SIMD16<Float>.self))
+            s2 = s2.addingProduct(w.loadUnaligned(fromByteOffset: o &+ 128, as: SIMD16<Float>.self), xr.loadUnaligned(fromByteOffset: o &+ 128, as: SIMD16<Float>.self))
+            s3 = s3.addingProduct(w.loadUnaligned(fromByteOffset: o &+ 192, as: SIMD16<Float>.self), xr.loadUnaligned(fromByteOffset: o &+ 192, as: SIMD16<Float>.self))
+            k &+= 64
+        }
+        while k &+ 16 <= n {
+            s0 = s0.addingProduct(w.loadUnaligned(fromByteOffset: 4 &* k, as: SIMD16<Float>.self), xr.loadUnaligned(fromByteOffset: 4 &* k, as: SIMD16<Float>.self))
+            k &+= 16
+        }
+        var tail: Float = 0
+        while k < n { tail += w.loadUnaligned(fromByteOffset: 4 &* k, as: Float.self) * x[k]; k &+= 1 }
+        return hsum16((s0 + s1) + (s2 + s3)) + tail
+    }
+
+    @inline(__always) static func dotHalf(_ w: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ n: Int, isBF16: Bool) -> Float {
+        let xr = UnsafeRawPointer(x)
+        var s0 = SIMD16<Float>(), s1 = s0
+        @inline(__always) func cvt(_ v: SIMD16<UInt16>) -> SIMD16<Float> {
+            if isBF16 {
+                var r = SIMD16<UInt32>()
+                for i in 0..<16 { r[i] = UInt32(v[i]) }
+                return unsafeBitCast(r &<< 16, to: SIMD16<Float>.self)
+            }
+            var r = SIMD16<Float>()
+            for i in 0..<16 { r[i] = Float(Float16(bitPattern: v[i])) }
+            return r
+        }
+        var k = 0
+        while k &+ 32 <= n {
+            s0 = s0.addingProduct(cvt(w.loadUnaligned(fromByteOffset: 2 &* k, as: SIMD16<UInt16>.self)), xr.loadUnaligned(fromByteOffset: 4 &* k, as: SIMD16<Float>.self))
+            s1 = s1.addingProduct(cvt(w.loadUnaligned(fromByteOffset: 2 &* k &+ 32, as: SIMD16<UInt16>.self)), xr.loadUnaligned(fromByteOffset: 4 &* k &+ 64, as: SIMD16<Float>.self))
+            k &+= 32
+        }
+        var tail: Float = 0
+        while k < n {
+            let bits = w.loadUnaligned(fromByteOffset: 2 &* k, as: UInt16.self)
+            tail += (isBF16 ? Float(bitPattern: UInt32(bits) << 16) : Float(Float16(bitPattern: bits))) * x[k]
+            k &+= 1
+        }
+        return hsum16(s0 + s1) + tail
+    }
+}
+
+@inline(__always) func hsum16(_ v: SIMD16<Float>) -> Float {
+    let a = v.lowHalf + v.highHalf, b = a.lowHalf + a.highHalf, c = b.lowHalf + b.highHalf
+    return c[0] + c[1]
+}
+
+@inline(__always) func loadHalf(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
+    Float(Float16(bitPattern: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+}
+#endif

@@ -1,1 +1,0 @@
-// EarshotKernelsAVX512: module placeholder; its issue fills it in.

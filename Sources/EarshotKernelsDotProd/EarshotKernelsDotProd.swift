@@ -1,1 +1,0 @@
-// EarshotKernelsDotProd: module placeholder; its issue fills it in.

@@ -1,2 +1,0 @@
-// EarshotKernelsTests: tests arrive with their issue.
-import Testing
