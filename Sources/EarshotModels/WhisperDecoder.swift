@@ -44,34 +44,35 @@ public final class WhisperDecoder: @unchecked Sendable {
     let outputProjection: WeightMatrix    // [V, D] (the embedding unless untied)
     let positions: [Float]                // [T × D]
     let outNormW: [Float], outNormB: [Float]
-    /// Whatever owns the tensor bytes (a mapped file, a WhisperTensorStore), kept alive with the decoder.
-    let owner: AnyObject?
+    /// The weight source (kept alive: the matrices are views into it).
+    let owner: AnyObject
 
-    /// Builds the decoder from canonical tensors; every shape is checked. The views must stay valid while
-    /// the decoder lives: pass their owner as `owner` to tie the lifetimes together.
-    public init(config c: WhisperConfig, tensors: WhisperTensorLookup, owner: AnyObject? = nil) throws(WhisperError) {
+    /// Builds the decoder from canonical tensors (`dec.*`, Formats/tensor-names-whisper.md); every shape is
+    /// checked against `config`.
+    public init(config c: WhisperConfig, weights: some WeightSource) throws(ModelError) {
         let d = c.nTextState
-        guard c.nTextHead > 0, d % c.nTextHead == 0 else { throw .badConfig("n_text_head \(c.nTextHead) does not divide \(d)") }
+        guard c.nTextHead > 0, d % c.nTextHead == 0 else {
+            throw .badConfig(key: "whisper.n_text_head", reason: "\(c.nTextHead) does not divide n_text_state \(d)")
+        }
         config = c
-        self.owner = owner
-        typealias R = WhisperTensorReader
+        owner = weights
         typealias N = WhisperTensorNames
-        tokenEmbedding = try R.matrix(tensors, N.tokenEmbedding, rows: c.nVocab, cols: d)
-        outputProjection = tensors("dec.output.weight") != nil
-            ? try R.matrix(tensors, "dec.output.weight", rows: c.nVocab, cols: d) : tokenEmbedding
-        positions = try R.floats(tensors, N.positionEmbedding, shape: [c.nTextCtx, d])
-        outNormW = try R.floats(tensors, N.outputNormWeight, shape: [d])
-        outNormB = try R.floats(tensors, N.outputNormBias, shape: [d])
-        guard let upView = tensors(N.decoder(0, "ffn_up.weight")), upView.shape.count == 2 else {
+        tokenEmbedding = try weights.matrix(N.tokenEmbedding, rows: c.nVocab, cols: d)
+        outputProjection = weights.tensor(named: "dec.output.weight") != nil
+            ? try weights.matrix("dec.output.weight", rows: c.nVocab, cols: d) : tokenEmbedding
+        positions = try weights.floats(N.positionEmbedding, shape: [c.nTextCtx, d])
+        outNormW = try weights.floats(N.outputNormWeight, shape: [d])
+        outNormB = try weights.floats(N.outputNormBias, shape: [d])
+        guard let upView = weights.tensor(named: N.decoder(0, "ffn_up.weight")), upView.shape.count == 2 else {
             throw .missingTensor(N.decoder(0, "ffn_up.weight"))
         }
         let f = upView.shape[0]
         var blocks: [WhisperDecoderBlock] = []
         for l in 0..<c.nTextLayer {
-            func m(_ p: String, _ rows: Int, _ cols: Int) throws(WhisperError) -> WeightMatrix {
-                try R.matrix(tensors, N.decoder(l, p), rows: rows, cols: cols)
+            func m(_ p: String, _ rows: Int, _ cols: Int) throws(ModelError) -> WeightMatrix {
+                try weights.matrix(N.decoder(l, p), rows: rows, cols: cols)
             }
-            func vec(_ p: String, _ n: Int) throws(WhisperError) -> [Float] { try R.floats(tensors, N.decoder(l, p), shape: [n]) }
+            func vec(_ p: String, _ n: Int) throws(ModelError) -> [Float] { try weights.floats(N.decoder(l, p), shape: [n]) }
             blocks.append(WhisperDecoderBlock(
                 attnNormW: try vec("attn_norm.weight", d), attnNormB: try vec("attn_norm.bias", d),
                 q: try m("attn_q.weight", d, d), k: try m("attn_k.weight", d, d), v: try m("attn_v.weight", d, d),
@@ -94,19 +95,18 @@ public final class WhisperDecoder: @unchecked Sendable {
     }
 
     /// Cross-attention K/V from the encoder output `audio` [A × D] (after the encoder's post LayerNorm).
-    public func crossCache(audio: [Float]) throws(WhisperError) -> WhisperCrossCache {
+    public func crossCache(audio: [Float]) throws(ModelError) -> WhisperCrossCache {
         let d = config.nTextState
         guard audio.count % d == 0, audio.count > 0 else {
-            throw .badShape(name: "encoder output", expected: [config.nAudioCtx, d], actual: [audio.count])
+            throw .badInput("Whisper encoder output has \(audio.count) values, not a multiple of \(d)")
         }
         let a = audio.count / d
         var keys: [[Float]] = [], values: [[Float]] = []
         for b in blocks {
             var k = [Float](repeating: 0, count: a * d), v = k
-            audio.withUnsafeBufferPointer { x in
-                k.withUnsafeMutableBufferPointer { WhisperMath.linear(b.crossK, nil, x.baseAddress!, rows: a, $0.baseAddress!) }
-                v.withUnsafeMutableBufferPointer { WhisperMath.linear(b.crossV, b.crossVB, x.baseAddress!, rows: a, $0.baseAddress!) }
-            }
+            Kernels.matmul(b.crossK, audio, tokens: a, &k)
+            Kernels.matmul(b.crossV, audio, tokens: a, &v)
+            Kernels.addBias(&v, b.crossVB, rows: a, dim: d)
             keys.append(k)
             values.append(v)
         }
@@ -118,13 +118,20 @@ public final class WhisperDecoder: @unchecked Sendable {
     /// attends causally to that state's cache. Returns logits [rows.count × V] for rows with `wantLogits`
     /// (in row order), so a prompt prefill only pays the vocabulary projection for its last row.
     public func forward(rows: [(state: Int, token: Int)], states: inout [WhisperDecoderState],
-                        cross: WhisperCrossCache, wantLogits: [Bool]) -> [[Float]] {
+                        cross: WhisperCrossCache, wantLogits: [Bool]) throws(ModelError) -> [[Float]] {
         let d = config.nTextState, h = config.nTextHead, dh = d / h, n = rows.count
         let scale = 1 / Float(dh).squareRoot()
+        guard wantLogits.count == n else { throw .badInput("wantLogits has \(wantLogits.count) entries for \(n) rows") }
         // Positions of each row in its state.
         var pos = [Int](repeating: 0, count: n)
         var next = states.map(\.length)
-        for (i, r) in rows.enumerated() { pos[i] = next[r.state]; next[r.state] += 1 }
+        for (i, r) in rows.enumerated() {
+            guard r.state >= 0 && r.state < states.count else { throw .badInput("row \(i) names state \(r.state) of \(states.count)") }
+            guard r.token >= 0 && r.token < config.nVocab else { throw .badInput("token id \(r.token) outside the vocabulary of \(config.nVocab)") }
+            pos[i] = next[r.state]
+            next[r.state] += 1
+            guard pos[i] < config.nTextCtx else { throw .contextFull(needed: pos[i] + 1, capacity: config.nTextCtx) }
+        }
 
         // x [n × D] = token embedding + position embedding.
         var x = [Float](repeating: 0, count: n * d)
@@ -138,16 +145,13 @@ public final class WhisperDecoder: @unchecked Sendable {
         var q = hbuf, k = hbuf, v = hbuf, att = hbuf, proj = hbuf
         let f = blocks.first?.up.rows ?? 4 * d
         var mid = [Float](repeating: 0, count: n * f)
-        var scores = [Float](repeating: 0, count: max(config.nTextCtx, cross.count))
 
         for (l, b) in blocks.enumerated() {
-            // Self-attention.
-            x.withUnsafeBufferPointer { WhisperMath.layerNorm($0.baseAddress!, b.attnNormW, b.attnNormB, rows: n, n: d, &hbuf) }
-            hbuf.withUnsafeBufferPointer { hp in
-                WhisperMath.linear(b.q, b.qB, hp.baseAddress!, rows: n, &q)
-                WhisperMath.linear(b.k, nil, hp.baseAddress!, rows: n, &k)
-                WhisperMath.linear(b.v, b.vB, hp.baseAddress!, rows: n, &v)
-            }
+            // Self-attention: append this step's keys/values to each row's cache, attend to positions ≤ its own.
+            Kernels.layerNorm(x, weight: b.attnNormW, bias: b.attnNormB, eps: 1e-5, rows: n, dim: d, &hbuf)
+            Kernels.matmul(b.q, hbuf, tokens: n, &q); Kernels.addBias(&q, b.qB, rows: n, dim: d)
+            Kernels.matmul(b.k, hbuf, tokens: n, &k)
+            Kernels.matmul(b.v, hbuf, tokens: n, &v); Kernels.addBias(&v, b.vB, rows: n, dim: d)
             for (i, r) in rows.enumerated() {
                 states[r.state].keys[l].replaceSubrange((pos[i] * d)..<((pos[i] + 1) * d), with: k[(i * d)..<((i + 1) * d)])
                 states[r.state].values[l].replaceSubrange((pos[i] * d)..<((pos[i] + 1) * d), with: v[(i * d)..<((i + 1) * d)])
@@ -157,47 +161,39 @@ public final class WhisperDecoder: @unchecked Sendable {
                     for (i, r) in rows.enumerated() {
                         states[r.state].keys[l].withUnsafeBufferPointer { kc in
                             states[r.state].values[l].withUnsafeBufferPointer { vc in
-                                for head in 0..<h {
-                                    WhisperMath.attend(query: qp.baseAddress! + i * d + head * dh, keys: kc.baseAddress!,
-                                                       values: vc.baseAddress!, count: pos[i] + 1, stride: d,
-                                                       offset: head * dh, dh: dh, scale: scale, scores: &scores,
-                                                       out: ap.baseAddress! + i * d + head * dh)
-                                }
+                                // Read-only use; KVStorage only has mutable cases.
+                                Kernels.attention(q: qp.baseAddress! + i * d, qStride: d, tokens: 1, firstPosition: pos[i],
+                                                  keys: .f32(UnsafeMutablePointer(mutating: kc.baseAddress!)),
+                                                  values: .f32(UnsafeMutablePointer(mutating: vc.baseAddress!)), kvStride: d,
+                                                  keyCount: pos[i] + 1, heads: h, headDim: dh, scale: scale, causal: false,
+                                                  out: ap.baseAddress! + i * d, outStride: d)
                             }
                         }
                     }
                 }
             }
-            att.withUnsafeBufferPointer { WhisperMath.linear(b.o, b.oB, $0.baseAddress!, rows: n, &proj) }
+            Kernels.matmul(b.o, att, tokens: n, &proj); Kernels.addBias(&proj, b.oB, rows: n, dim: d)
             for i in 0..<(n * d) { x[i] += proj[i] }
 
-            // Cross-attention.
-            x.withUnsafeBufferPointer { WhisperMath.layerNorm($0.baseAddress!, b.crossNormW, b.crossNormB, rows: n, n: d, &hbuf) }
-            hbuf.withUnsafeBufferPointer { WhisperMath.linear(b.crossQ, b.crossQB, $0.baseAddress!, rows: n, &q) }
+            // Cross-attention over the audio window (all rows at once; no mask).
+            Kernels.layerNorm(x, weight: b.crossNormW, bias: b.crossNormB, eps: 1e-5, rows: n, dim: d, &hbuf)
+            Kernels.matmul(b.crossQ, hbuf, tokens: n, &q); Kernels.addBias(&q, b.crossQB, rows: n, dim: d)
             cross.keys[l].withUnsafeBufferPointer { kc in
                 cross.values[l].withUnsafeBufferPointer { vc in
-                    q.withUnsafeBufferPointer { qp in
-                        att.withUnsafeMutableBufferPointer { ap in
-                            for i in 0..<n {
-                                for head in 0..<h {
-                                    WhisperMath.attend(query: qp.baseAddress! + i * d + head * dh, keys: kc.baseAddress!,
-                                                       values: vc.baseAddress!, count: cross.count, stride: d,
-                                                       offset: head * dh, dh: dh, scale: scale, scores: &scores,
-                                                       out: ap.baseAddress! + i * d + head * dh)
-                                }
-                            }
-                        }
-                    }
+                    Kernels.attention(q: q, qStride: d, tokens: n, firstPosition: 0,
+                                      keys: .f32(UnsafeMutablePointer(mutating: kc.baseAddress!)),
+                                      values: .f32(UnsafeMutablePointer(mutating: vc.baseAddress!)), kvStride: d, keyCount: cross.count, heads: h,
+                                      headDim: dh, scale: scale, causal: false, out: &att, outStride: d)
                 }
             }
-            att.withUnsafeBufferPointer { WhisperMath.linear(b.crossO, b.crossOB, $0.baseAddress!, rows: n, &proj) }
+            Kernels.matmul(b.crossO, att, tokens: n, &proj); Kernels.addBias(&proj, b.crossOB, rows: n, dim: d)
             for i in 0..<(n * d) { x[i] += proj[i] }
 
             // MLP.
-            x.withUnsafeBufferPointer { WhisperMath.layerNorm($0.baseAddress!, b.ffnNormW, b.ffnNormB, rows: n, n: d, &hbuf) }
-            hbuf.withUnsafeBufferPointer { WhisperMath.linear(b.up, b.upB, $0.baseAddress!, rows: n, &mid) }
-            WhisperMath.gelu(&mid, count: n * f)
-            mid.withUnsafeBufferPointer { WhisperMath.linear(b.down, b.downB, $0.baseAddress!, rows: n, &proj) }
+            Kernels.layerNorm(x, weight: b.ffnNormW, bias: b.ffnNormB, eps: 1e-5, rows: n, dim: d, &hbuf)
+            Kernels.matmul(b.up, hbuf, tokens: n, &mid); Kernels.addBias(&mid, b.upB, rows: n, dim: f)
+            Kernels.gelu(&mid, count: n * f)
+            Kernels.matmul(b.down, mid, tokens: n, &proj); Kernels.addBias(&proj, b.downB, rows: n, dim: d)
             for i in 0..<(n * d) { x[i] += proj[i] }
         }
         for (i, r) in rows.enumerated() { states[r.state].length = max(states[r.state].length, pos[i] + 1) }
@@ -208,9 +204,9 @@ public final class WhisperDecoder: @unchecked Sendable {
         var sel = [Float](repeating: 0, count: picked.count * d)
         for (j, i) in picked.enumerated() { sel.replaceSubrange((j * d)..<((j + 1) * d), with: x[(i * d)..<((i + 1) * d)]) }
         var normed = sel
-        sel.withUnsafeBufferPointer { WhisperMath.layerNorm($0.baseAddress!, outNormW, outNormB, rows: picked.count, n: d, &normed) }
+        Kernels.layerNorm(sel, weight: outNormW, bias: outNormB, eps: 1e-5, rows: picked.count, dim: d, &normed)
         var logits = [Float](repeating: 0, count: picked.count * config.nVocab)
-        normed.withUnsafeBufferPointer { WhisperMath.linear(outputProjection, nil, $0.baseAddress!, rows: picked.count, &logits) }
+        Kernels.matmul(outputProjection, normed, tokens: picked.count, &logits)
         return (0..<picked.count).map { Array(logits[($0 * config.nVocab)..<(($0 + 1) * config.nVocab)]) }
     }
 }

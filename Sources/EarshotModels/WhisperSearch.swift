@@ -7,6 +7,7 @@
 // end-of-text finishes a hypothesis (score / length^lengthPenalty, length without the end token) and its
 // beam is refilled by the next non-end candidate after position B; search stops once round(B·patience)
 // hypotheses are finished or the length limit is hit; the best normalised score wins.
+import Foundation
 
 /// Token ids the search rules need.
 public struct WhisperSearchTokens: Sendable, Equatable {
@@ -57,24 +58,24 @@ public struct WhisperHypothesis: Sendable, Equatable {
 public enum WhisperSearch {
     /// Decodes one audio window. `prompt` e.g. [sot, notimestamps]. Returns the best hypothesis.
     public static func run(_ decoder: WhisperDecoder, cross: WhisperCrossCache, prompt: [Int],
-                           tokens: WhisperSearchTokens, options: WhisperSearchOptions) throws(WhisperError) -> WhisperHypothesis {
+                           tokens: WhisperSearchTokens, options: WhisperSearchOptions) throws(ModelError) -> WhisperHypothesis {
         let c = decoder.config
-        guard !prompt.isEmpty, prompt.count < c.nTextCtx else { throw .badPrompt("prompt of \(prompt.count) tokens (context \(c.nTextCtx))") }
-        for id in prompt where id < 0 || id >= c.nVocab { throw .badPrompt("token id \(id) outside the vocabulary of \(c.nVocab)") }
-        guard options.beamSize >= 1 else { throw .badPrompt("beam size \(options.beamSize)") }
+        guard !prompt.isEmpty, prompt.count < c.nTextCtx else { throw .badInput("Whisper prompt of \(prompt.count) tokens (context \(c.nTextCtx))") }
+        for id in prompt where id < 0 || id >= c.nVocab { throw .badInput("token id \(id) outside the vocabulary of \(c.nVocab)") }
+        guard options.beamSize >= 1 else { throw .badInput("Whisper beam size \(options.beamSize)") }
         let maxNew = min(options.maxNewTokens, c.nTextCtx - prompt.count)
         var states = [decoder.makeState()]
         let rows = prompt.map { (state: 0, token: $0) }
         let want = prompt.indices.map { $0 == prompt.count - 1 }
-        let first = decoder.forward(rows: rows, states: &states, cross: cross, wantLogits: want)[0]
+        let first = try decoder.forward(rows: rows, states: &states, cross: cross, wantLogits: want)[0]
         if options.beamSize == 1 {
-            return greedy(decoder, cross: cross, first: first, state: states[0], tokens: tokens, options: options, maxNew: maxNew)
+            return try greedy(decoder, cross: cross, first: first, state: states[0], tokens: tokens, options: options, maxNew: maxNew)
         }
-        return beam(decoder, cross: cross, first: first, state: states[0], tokens: tokens, options: options, maxNew: maxNew)
+        return try beam(decoder, cross: cross, first: first, state: states[0], tokens: tokens, options: options, maxNew: maxNew)
     }
 
     static func greedy(_ decoder: WhisperDecoder, cross: WhisperCrossCache, first: [Float], state: WhisperDecoderState,
-                       tokens t: WhisperSearchTokens, options: WhisperSearchOptions, maxNew: Int) -> WhisperHypothesis {
+                       tokens t: WhisperSearchTokens, options: WhisperSearchOptions, maxNew: Int) throws(ModelError) -> WhisperHypothesis {
         var states = [state]
         var logits = first
         var out: [Int] = []
@@ -88,13 +89,13 @@ public enum WhisperSearch {
             if best == t.endOfText { break }
             out.append(best)
             if step == maxNew - 1 { break }
-            logits = decoder.forward(rows: [(0, best)], states: &states, cross: cross, wantLogits: [true])[0]
+            logits = try decoder.forward(rows: [(0, best)], states: &states, cross: cross, wantLogits: [true])[0]
         }
         return WhisperHypothesis(tokens: out, sumLogProb: sum, score: sum / pow1(Double(max(out.count, 1)), options.lengthPenalty))
     }
 
     static func beam(_ decoder: WhisperDecoder, cross: WhisperCrossCache, first: [Float], state: WhisperDecoderState,
-                     tokens t: WhisperSearchTokens, options: WhisperSearchOptions, maxNew: Int) -> WhisperHypothesis {
+                     tokens t: WhisperSearchTokens, options: WhisperSearchOptions, maxNew: Int) throws(ModelError) -> WhisperHypothesis {
         let b = options.beamSize, v = decoder.config.nVocab
         let maxCandidates = Int((Double(b) * options.patience).rounded())
         var finished: [WhisperHypothesis] = []
@@ -139,7 +140,7 @@ public enum WhisperSearch {
             seqs = next.map { seqs[$0.beam] + [$0.token] }
             scores = next.map(\.score)
             states = newStates
-            logitRows = decoder.forward(rows: next.enumerated().map { (state: $0.offset, token: $0.element.token) },
+            logitRows = try decoder.forward(rows: next.enumerated().map { (state: $0.offset, token: $0.element.token) },
                                         states: &states, cross: cross, wantLogits: Array(repeating: true, count: next.count))
         }
         if finished.isEmpty {  // no hypothesis finished (cannot happen: the last step finishes all)
@@ -216,4 +217,3 @@ public enum WhisperSearch {
     }
 }
 
-import Glibc

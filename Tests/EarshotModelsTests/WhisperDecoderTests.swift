@@ -10,50 +10,20 @@ import EarshotTestSupport
 import Foundation
 import Testing
 
-/// Random canonical tensors for a config (shapes from the names), values uniform in ±scale, seeded.
-func randomWhisperTensors(_ c: WhisperConfig, seed: UInt64 = 1) -> [(name: String, shape: [Int], values: [Float])] {
-    var state = seed
-    func next() -> Float {
-        state = state &* 6364136223846793005 &+ 1442695040888963407
-        return Float(Int64(bitPattern: state >> 11) % 2_000_001 - 1_000_000) / 1_000_000
-    }
-    let s = c.nAudioState, d = c.nTextState, f = 4 * d
-    return WhisperTensorNames.all(c).map { name in
-        let shape: [Int]
-        switch name {
-        case WhisperTensorNames.conv1Weight: shape = [s, 3 * c.nMels]
-        case WhisperTensorNames.conv2Weight: shape = [s, 3 * s]
-        case WhisperTensorNames.audioPositionEmbedding: shape = [c.nAudioCtx, s]
-        case WhisperTensorNames.tokenEmbedding: shape = [c.nVocab, d]
-        case WhisperTensorNames.positionEmbedding: shape = [c.nTextCtx, d]
-        default:
-            if name.hasSuffix("ffn_up.weight") { shape = [f, d] }
-            else if name.hasSuffix("ffn_up.bias") { shape = [f] }
-            else if name.hasSuffix("ffn_down.weight") { shape = [d, f] }
-            else if name.hasSuffix(".weight") && !name.contains("norm") { shape = [d, d] }
-            else { shape = [d] }
-        }
-        let n = shape.reduce(1, *)
-        let isNormWeight = name.contains("norm.weight")
-        return (name, shape, (0..<n).map { _ in isNormWeight ? 1 + 0.1 * next() : 0.3 * next() })
-    }
-}
-
 let smallWhisper = WhisperConfig(nMels: 4, nAudioCtx: 6, nAudioState: 8, nAudioHead: 2, nAudioLayer: 1,
                                  nVocab: 40, nTextCtx: 12, nTextState: 8, nTextHead: 2, nTextLayer: 2)
 
 @Suite struct WhisperDecoderTests {
     @Test func prefillEqualsTokenByToken() throws {
-        let store = WhisperTensorStore(tensors: randomWhisperTensors(smallWhisper))
-        let dec = try WhisperDecoder(config: smallWhisper, tensors: store.lookup, owner: store)
+        let dec = try WhisperDecoder(config: smallWhisper, weights: try randomWhisperWeights(smallWhisper))
         let audio: [Float] = (0..<48).map { (i: Int) -> Float in Float((i * 7) % 13) / 13 - 0.5 }
         let cross = try dec.crossCache(audio: audio)
         let prompt = [3, 17, 5, 29]
         var a = [dec.makeState()]
-        let batched = dec.forward(rows: prompt.map { (0, $0) }, states: &a, cross: cross, wantLogits: [true, false, false, true])
+        let batched = try dec.forward(rows: prompt.map { (0, $0) }, states: &a, cross: cross, wantLogits: [true, false, false, true])
         var b = [dec.makeState()]
         var single: [[Float]] = []
-        for tok in prompt { single += dec.forward(rows: [(0, tok)], states: &b, cross: cross, wantLogits: [true]) }
+        for tok in prompt { single += try dec.forward(rows: [(0, tok)], states: &b, cross: cross, wantLogits: [true]) }
         #expect(a[0].length == 4 && b[0].length == 4)
         // Same ops on the same values; only the row batching of matmuls differs → equal to f32 rounding.
         for (x, y) in zip(batched[0], single[0]) { #expect(Swift.abs(x - y) <= 1e-5) }
@@ -61,17 +31,20 @@ let smallWhisper = WhisperConfig(nMels: 4, nAudioCtx: 6, nAudioState: 8, nAudioH
         #expect(batched[0] != batched[1])
     }
 
-    @Test func wrongShapesAreTypedErrors() {
-        var tensors = randomWhisperTensors(smallWhisper)
-        let i = tensors.firstIndex { $0.name == "dec.blk.1.cross_k.weight" }!
-        tensors[i] = (tensors[i].name, [4, 16], tensors[i].values)
-        let store = WhisperTensorStore(tensors: tensors)
-        #expect(throws: WhisperError.badShape(name: "dec.blk.1.cross_k.weight", expected: [8, 8], actual: [4, 16])) {
-            try WhisperDecoder(config: smallWhisper, tensors: store.lookup)
+    @Test func wrongShapesAreTypedErrors() throws {
+        let reshaped = try randomWhisperWeights(smallWhisper, reshape: ["dec.blk.1.cross_k.weight": [4, 16]])
+        #expect(throws: ModelError.shapeMismatch(name: "dec.blk.1.cross_k.weight", expected: [8, 8], actual: [4, 16])) {
+            try WhisperDecoder(config: smallWhisper, weights: reshaped)
         }
-        let missing = WhisperTensorStore(tensors: randomWhisperTensors(smallWhisper).filter { $0.name != "dec.output_norm.bias" })
-        #expect(throws: WhisperError.missingTensor("dec.output_norm.bias")) {
-            try WhisperDecoder(config: smallWhisper, tensors: missing.lookup)
+        let missing = try randomWhisperWeights(smallWhisper, drop: ["dec.output_norm.bias"])
+        #expect(throws: ModelError.missingTensor("dec.output_norm.bias")) {
+            try WhisperDecoder(config: smallWhisper, weights: missing)
+        }
+        let dec = try WhisperDecoder(config: smallWhisper, weights: try randomWhisperWeights(smallWhisper))
+        let cross = try dec.crossCache(audio: [Float](repeating: 0.1, count: 48))
+        var states = [dec.makeState()]
+        #expect(throws: ModelError.contextFull(needed: 13, capacity: 12)) {
+            try dec.forward(rows: (0..<13).map { (0, $0) }, states: &states, cross: cross, wantLogits: Array(repeating: false, count: 13))
         }
     }
 
@@ -105,25 +78,23 @@ struct WhisperDecoderRealWeightsTests {
         let prompt: [Int]; let greedy_tokens: [Int]; let beam5_tokens: [Int]; let steps: [Step]
     }
 
-    static func setUp() throws -> (WhisperDecoder, WhisperCheckpoint, WhisperTensorStore, WhisperCrossCache) {
+    static func setUp() throws -> (WhisperDecoder, WhisperCheckpoint, WhisperCrossCache) {
         let dir = URL(fileURLWithPath: ProcessInfo.processInfo.environment["EARSHOT_WHISPER_DIR"]!)
-        let ckpt = try CTranslate2Whisper.load(directory: dir)
-        let store = WhisperTensorStore(tensors: ckpt.tensors.map { ($0.name, $0.shape, $0.values) })
-        let dec = try WhisperDecoder(config: ckpt.config, tensors: store.lookup, owner: store)
+        let m = try WhisperTestModel.load(dir)
         let raw = try Data(contentsOf: Fixtures.url("whisper/jfk-encoder.f16"))
         let audio: [Float] = raw.withUnsafeBytes { p in
             (0..<(raw.count / 2)).map { Float(Float16(bitPattern: p.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) }
         }
-        return (dec, ckpt, store, try dec.crossCache(audio: audio))
+        return (m.decoder, m.checkpoint, try m.decoder.crossCache(audio: audio))
     }
 
     static let golden = try! JSONDecoder().decode(Golden.self, from: Data(contentsOf: Fixtures.url("whisper/jfk-decoder.json")))
     static let tokens = WhisperSearchTokens(endOfText: 50256, noTimestamps: 50362, timestampBegin: 50363)
 
     @Test func firstStepLogitsMatchCTranslate2() throws {
-        let (dec, ckpt, _, cross) = try Self.setUp()
+        let (dec, ckpt, cross) = try Self.setUp()
         var states = [dec.makeState()]
-        var logits = dec.forward(rows: Self.golden.prompt.map { (0, $0) }, states: &states, cross: cross,
+        var logits = try dec.forward(rows: Self.golden.prompt.map { (0, $0) }, states: &states, cross: cross,
                                  wantLogits: [false, true])[0]
         let o = WhisperSearchOptions(suppressIds: ckpt.generation.suppressIds, suppressIdsBegin: ckpt.generation.suppressIdsBegin)
         WhisperSearch.applyRules(&logits, generated: [], step: 0, tokens: Self.tokens, options: o)
@@ -138,7 +109,7 @@ struct WhisperDecoderRealWeightsTests {
     }
 
     @Test func greedyAndBeamTokensMatchCTranslate2() throws {
-        let (dec, ckpt, _, cross) = try Self.setUp()
+        let (dec, ckpt, cross) = try Self.setUp()
         var o = WhisperSearchOptions(suppressIds: ckpt.generation.suppressIds, suppressIdsBegin: ckpt.generation.suppressIdsBegin)
         let greedy = try WhisperSearch.run(dec, cross: cross, prompt: Self.golden.prompt, tokens: Self.tokens, options: o)
         #expect(greedy.tokens == Self.golden.greedy_tokens)

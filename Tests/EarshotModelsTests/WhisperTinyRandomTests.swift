@@ -20,9 +20,8 @@ import Testing
     static let tokens = WhisperSearchTokens(endOfText: 50, noTimestamps: 58, timestampBegin: 59)
 
     static func model() throws -> (WhisperDecoder, WhisperCheckpoint) {
-        let ckpt = try CTranslate2Whisper.load(directory: dir)
-        let store = WhisperTensorStore(tensors: ckpt.tensors.map { ($0.name, $0.shape, $0.values) })
-        return (try WhisperDecoder(config: ckpt.config, tensors: store.lookup, owner: store), ckpt)
+        let m = try WhisperTestModel.load(dir)
+        return (m.decoder, m.checkpoint)
     }
 
     func options(_ ckpt: WhisperCheckpoint, beam: Int, timestamps: Bool) -> WhisperSearchOptions {
@@ -43,7 +42,7 @@ import Testing
         let (dec, ckpt) = try Self.model()
         let cross = try dec.crossCache(audio: Self.golden.encoder)
         var states = [dec.makeState()]
-        var logits = dec.forward(rows: [(0, 51), (0, 58)], states: &states, cross: cross, wantLogits: [false, true])[0]
+        var logits = try dec.forward(rows: [(0, 51), (0, 58)], states: &states, cross: cross, wantLogits: [false, true])[0]
         let o = options(ckpt, beam: 1, timestamps: false)
         var generated: [Int] = []
         for (step, ref) in Self.golden.greedy_logits.enumerated() {
@@ -57,7 +56,7 @@ import Testing
             for i in logits.indices where logits[i] > logits[best] { best = i }
             if best == Self.tokens.endOfText { break }
             generated.append(best)
-            logits = dec.forward(rows: [(0, best)], states: &states, cross: cross, wantLogits: [true])[0]
+            logits = try dec.forward(rows: [(0, best)], states: &states, cross: cross, wantLogits: [true])[0]
         }
         #expect(generated == Self.golden.greedy)
     }
@@ -79,10 +78,10 @@ import Testing
     @Test func badPromptsAreTypedErrors() throws {
         let (dec, _) = try Self.model()
         let cross = try dec.crossCache(audio: Self.golden.encoder)
-        #expect(throws: WhisperError.badPrompt("token id 80 outside the vocabulary of 80")) {
+        #expect(throws: ModelError.badInput("token id 80 outside the vocabulary of 80")) {
             try WhisperSearch.run(dec, cross: cross, prompt: [51, 80], tokens: Self.tokens, options: WhisperSearchOptions())
         }
-        #expect(throws: WhisperError.badPrompt("prompt of 0 tokens (context 24)")) {
+        #expect(throws: ModelError.badInput("Whisper prompt of 0 tokens (context 24)")) {
             try WhisperSearch.run(dec, cross: cross, prompt: [], tokens: Self.tokens, options: WhisperSearchOptions())
         }
     }
