@@ -9,7 +9,7 @@ import Testing
 
 @Suite struct WhisperTinyRandomTests {
     struct Golden: Decodable {
-        let encoder: [Float]
+        let mel: [Float], encoder: [Float]
         let greedy: [Int], beam5: [Int], greedy_timestamps: [Int], beam5_timestamps: [Int]
         let greedy_logits: [[Float]]
     }
@@ -73,6 +73,17 @@ import Testing
         #expect(try run([51], beam: 1, timestamps: true) == Self.golden.greedy_timestamps)
         let beamTimestamps = try run([51], beam: 5, timestamps: true)
         #expect(beamTimestamps == Self.golden.beam5_timestamps, "\(beamTimestamps)")
+    }
+
+    /// The shared AudioEncoder (plain-Whisper config) on CTranslate2-converted weights vs CTranslate2's encoder.
+    @Test func encoderMatchesCTranslate2() throws {
+        let m = try WhisperTestModel.load(Self.dir)
+        let out = try m.encoder.encode([AudioEncoder.Mel(values: Self.golden.mel, frames: 40, melLength: 40)], batched: false)[0]
+        #expect(out.count == Self.golden.encoder.count)
+        var maxDiff: Float = 0
+        for (a, b) in zip(out, Self.golden.encoder) { maxDiff = max(maxDiff, abs(a - b)) }
+        // Same f16-derived weights in f32 on both sides; summation order and erf differ; outputs are LayerNorm'd (~N(0,1)).
+        #expect(maxDiff < 1e-4, "max |Δ| = \(maxDiff)")
     }
 
     @Test func badPromptsAreTypedErrors() throws {
