@@ -161,3 +161,25 @@ public final class WhisperMemorySink: ModelSink {
 
     public func abort() {}
 }
+
+extension WhisperConverter {
+    /// The `--dry-run` text for a CTranslate2 Whisper directory: one line per tensor (unless `quiet`) and a summary.
+    public static func plan(directory: URL, recipe: QuantRecipe, overrides: [TypeOverride], quiet: Bool) throws(ConvertError) -> String {
+        let ckpt: WhisperCheckpoint
+        do { ckpt = try CTranslate2Whisper.load(directory: directory) } catch {
+            throw .unreadableFile(path: directory.appendingPathComponent("model.bin").path, reason: error.description)
+        }
+        var lines: [String] = []
+        var bytes = 0, params = 0
+        for t in ckpt.tensors {
+            let type = Self.type(canonicalName: t.name, shape: t.shape, recipe: recipe, overrides: overrides)
+            bytes += type.rowBytes(cols: t.shape.last ?? 1)! * (t.values.count / max(t.shape.last ?? 1, 1))
+            params += t.values.count
+            if !quiet { lines.append("\(t.name.padding(toLength: 34, withPad: " ", startingAt: 0)) \(type)  \(t.shape)") }
+        }
+        let c = ckpt.config
+        lines.append("CTranslate2 Whisper model OK: \(ckpt.tensors.count) tensors, \(params) weights (encoder \(c.nAudioLayer)×\(c.nAudioState), "
+            + "decoder \(c.nTextLayer)×\(c.nTextState), vocabulary \(c.nVocab)); recipe \(recipe.name) → \(bytes) bytes of tensors")
+        return lines.joined(separator: "\n")
+    }
+}
