@@ -7,7 +7,7 @@ struct EarshotCommand: ParsableCommand {
         commandName: "earshot",
         abstract: "Run Qwen-Audio on the CPU: transcribe, translate, caption, ask and chat about audio.",
         version: earshotVersion,
-        subcommands: [InspectCommand.self, DebugCommand.self, TokenizeCommand.self, MelCommand.self])
+        subcommands: [InspectCommand.self, DebugCommand.self, TokenizeCommand.self, MelCommand.self, RunCommand.self])
 }
 
 let earshotVersion = "0.1.0-dev"
