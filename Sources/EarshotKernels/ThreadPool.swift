@@ -99,25 +99,15 @@ public final class ThreadPool: @unchecked Sendable {
             }
             seen = generation.load(ordering: .acquiring)
             guard index < helpersWanted else { continue }
-<<<<<<< HEAD
             runShare()
             // Only after runShare has returned (and released its reference to the job closure) may the
             // caller see the count drop: `withoutActuallyEscaping` traps if the closure is still retained.
-=======
-            // Run in its own non-inlined scope so this worker drops its reference to the job closure
-            // before signalling completion (otherwise the caller's withoutActuallyEscaping check can see it).
-            runJob()
->>>>>>> model
             remaining.subtract(1, ordering: .releasing)
         }
     }
 
-<<<<<<< HEAD
     /// Takes indices until none are left. Kept out of line so the closure reference dies with this frame.
     @inline(never) private func runShare() {
-=======
-    @inline(never) private func runJob() {
->>>>>>> model
         guard let body = job else { return }
         let count = jobCount
         while true {
