@@ -64,8 +64,8 @@ struct EarshotConvertCommand: ParsableCommand {
     func run() throws {
         do {
             try convert()
-        } catch let e as ConvertError {
-            FileHandle.standardError.write(Data("error: \(e.description)\n".utf8))
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
             throw ExitCode(1)
         }
     }
@@ -140,7 +140,8 @@ final class ProgressDisplay {
         case .tensorFinished:
             break
         case .finishing:
-            if tty { draw() }
+            current = "compressing tokenizer and filters, writing the index"
+            if tty { draw() } else { err("\(current)\n") }
         }
     }
 
