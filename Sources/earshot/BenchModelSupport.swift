@@ -54,6 +54,20 @@ enum BenchClock {
         return wall() - t0
     }
 
+    /// Process CPU seconds (all threads). Robust to the machine being shared: time spent descheduled is not counted.
+    static func cpu() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    /// (wall, CPU) seconds of `body`.
+    static func measure(_ body: () throws -> Void) rethrows -> (wall: Double, cpu: Double) {
+        let w0 = wall(), c0 = cpu()
+        try body()
+        return (wall() - w0, cpu() - c0)
+    }
+
     /// Peak resident set of this process so far, in bytes.
     static func peakRSS() -> Int {
         var u = rusage()
@@ -82,14 +96,15 @@ struct BenchStats {
 
 /// Read-only passes over the decode weights with the active thread count: the DRAM read bandwidth that
 /// bounds decode, measured on the same bytes in the same run (best of `passes`).
-func decodeReadBandwidth(_ m: BenchModel, passes: Int = 3) -> Double {
+/// Returns (wall GB/s, CPU-time GB/s = bytes ÷ (process CPU seconds ÷ threads)).
+func decodeReadBandwidth(_ m: BenchModel, passes: Int = 3) -> (wall: Double, cpu: Double) {
     let pool = ThreadPool.shared
     let threads = pool.activeThreads
-    var best = Double.infinity
+    var best = Double.infinity, bestCPU = Double.infinity
     var sink: UInt32 = 0
     let sinks = UnsafeMutablePointer<UInt32>.allocate(capacity: 64); defer { sinks.deallocate() }
     for _ in 0..<max(1, passes) {
-        let s = BenchClock.time {
+        let s = BenchClock.measure {
             for r in m.decodeTensors {
                 let base = r.baseAddress!, bytes = r.count & ~255
                 if threads <= 1 { sink ^= Kernels.streamRead(base, bytes: bytes); continue }
@@ -101,10 +116,11 @@ func decodeReadBandwidth(_ m: BenchModel, passes: Int = 3) -> Double {
                 }
             }
         }
-        best = Swift.min(best, s)
+        best = Swift.min(best, s.wall)
+        bestCPU = Swift.min(bestCPU, s.cpu / Double(threads))
     }
     if sink == 0x9E37_79B9 || sinks[0] == 0x9E37_79B9 { print("") }
-    return Double(m.decodeBytesPerToken) / best / 1e9
+    return (Double(m.decodeBytesPerToken) / best / 1e9, Double(m.decodeBytesPerToken) / bestCPU / 1e9)
 }
 
 /// Row printer: a human table line and a machine-readable `result` line.
