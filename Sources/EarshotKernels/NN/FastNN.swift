@@ -166,15 +166,16 @@ extension Kernels {
                                  heads: Int, headDim: Int, scale: Float, causal: Bool,
                                  out: UnsafeMutablePointer<Float>, outStride: Int) {
         guard keyCount > 0, tokens > 0 else { return }
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: keyCount)
-        defer { scores.deallocate() }
-        // Per-head contiguous f32 copies (only when the storage is f16).
-        var widened: UnsafeMutablePointer<Float>? = nil
-        if case .f16 = keys { widened = .allocate(capacity: 2 &* keyCount &* headDim) }
-        if case .f16 = values, widened == nil { widened = .allocate(capacity: 2 &* keyCount &* headDim) }
-        defer { widened?.deallocate() }
-
-        for h in 0..<heads {
+        // Heads are independent (disjoint output columns): the pool runs them in parallel, each with its own
+        // score row and widened K/V scratch.
+        ThreadPool.shared.parallelFor(heads) { h in
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: keyCount)
+            defer { scores.deallocate() }
+            // Per-head contiguous f32 copies (only when the storage is f16).
+            var widened: UnsafeMutablePointer<Float>? = nil
+            if case .f16 = keys { widened = .allocate(capacity: 2 &* keyCount &* headDim) }
+            if case .f16 = values, widened == nil { widened = .allocate(capacity: 2 &* keyCount &* headDim) }
+            defer { widened?.deallocate() }
             let kBase: UnsafePointer<Float>, kStride: Int, vBase: UnsafePointer<Float>, vStride: Int
             switch keys {
             case .f32(let p): kBase = UnsafePointer(p + h &* headDim); kStride = kvStride
