@@ -160,13 +160,51 @@ extension Kernels {
         }
     }
 
-    /// Same as `Reference.attention`. Heads run in parallel on the thread pool. f16 keys/values are read
-    /// directly (widened 8 lanes at a time) when there are few queries (decode); for many queries (prefill)
-    /// each head's keys/values are widened once into a scratch buffer and the f32 path runs.
+    /// Same as `Reference.attention`. With `flashMinQueries` or more queries (encoder, prefill) the blocked
+    /// online-softmax kernel runs (FlashAttention.swift), heads × query chunks in parallel on the thread
+    /// pool; fewer queries (decode) take the row-at-a-time path, `attentionRowwise`.
     public static func attention(q: UnsafePointer<Float>, qStride: Int, tokens: Int, firstPosition: Int,
                                  keys: KVStorage, values: KVStorage, kvStride: Int, keyCount: Int,
                                  heads: Int, headDim: Int, scale: Float, causal: Bool,
                                  out: UnsafeMutablePointer<Float>, outStride: Int) {
+        guard keyCount > 0, tokens > 0 else { return }
+        if tokens < flashMinQueries {
+            attentionRowwise(q: q, qStride: qStride, tokens: tokens, firstPosition: firstPosition, keys: keys,
+                             values: values, kvStride: kvStride, keyCount: keyCount, heads: heads, headDim: headDim,
+                             scale: scale, causal: causal, out: out, outStride: outStride)
+            return
+        }
+        // Split each head's queries into chunks when there are too few heads to keep every thread busy.
+        let threads = ThreadPool.shared.activeThreads
+        let blocks = (tokens &+ flashQueryBlock &- 1) / flashQueryBlock
+        let chunks = Swift.max(1, Swift.min(blocks, (2 &* threads &+ heads &- 1) / heads))
+        let blocksPerChunk = (blocks &+ chunks &- 1) / chunks
+        let body: (Int) -> Void = { i in
+            let h = i / chunks, c = i % chunks
+            let t0 = c &* blocksPerChunk &* flashQueryBlock
+            let t1 = Swift.min(tokens, t0 &+ blocksPerChunk &* flashQueryBlock)
+            guard t0 < t1 else { return }
+            flashAttentionHead(h, q: q + t0 &* qStride, qStride: qStride, tokens: t1 &- t0,
+                               firstPosition: firstPosition &+ t0, keys: keys, values: values, kvStride: kvStride,
+                               keyCount: keyCount, headDim: headDim, scale: scale, causal: causal,
+                               out: out + t0 &* outStride, outStride: outStride)
+        }
+        let items = heads &* chunks
+        if items > 1 && threads > 1 {
+            ThreadPool.shared.parallelFor(items, body)
+        } else {
+            for i in 0..<items { body(i) }
+        }
+    }
+
+    /// Same as `Reference.attention`, one query row at a time (dot per key, softmax, axpy per key); heads in
+    /// parallel. The decode path of `attention`; public so benchmarks can compare it with the blocked kernel.
+    /// f16 keys/values are read directly (widened 8 lanes at a time) when there are few queries; for more,
+    /// each head's keys/values are widened once into a scratch buffer and the f32 path runs.
+    public static func attentionRowwise(q: UnsafePointer<Float>, qStride: Int, tokens: Int, firstPosition: Int,
+                                        keys: KVStorage, values: KVStorage, kvStride: Int, keyCount: Int,
+                                        heads: Int, headDim: Int, scale: Float, causal: Bool,
+                                        out: UnsafeMutablePointer<Float>, outStride: Int) {
         guard keyCount > 0, tokens > 0 else { return }
         let work = tokens &* keyCount &* headDim
         let body: (Int) -> Void = { h in
