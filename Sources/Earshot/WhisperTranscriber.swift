@@ -8,6 +8,7 @@
 //   - windows advance by 30 s, or, with timestamps, to the last complete segment (faster-whisper's seek rule).
 // No temperature fallback, no previous-text conditioning, no VAD.
 import EarshotAudio
+import EarshotFormat
 import EarshotKernels
 import EarshotModels
 import EarshotTokenizer
@@ -152,3 +153,50 @@ public final class WhisperTranscriber: @unchecked Sendable {   // immutable afte
         return (segments, singleTimestampEnding ? nil : max(1, (ids[last - 1] - tb) * 2))   // 1 timestamp step = 2 frames
     }
 }
+
+extension WhisperTranscriber {
+    /// Errors building a transcriber from a model file's metadata and blobs.
+    public enum LoadError: Error, Equatable, CustomStringConvertible {
+        /// `general.architecture` is not "whisper".
+        case notWhisper(architecture: String?)
+        /// A `whisper.*` key is missing or not of the expected type.
+        case badMetadata(key: String)
+
+        public var description: String {
+            switch self {
+            case .notWhisper(let a): return "not a Whisper model: general.architecture is \(a.map { "\"\($0)\"" } ?? "missing")"
+            case .badMetadata(let k): return "Whisper model metadata: key \(k) is missing or malformed"
+            }
+        }
+    }
+
+    /// Builds a transcriber from a converted model: `metadata` (general.architecture "whisper", `whisper.*`),
+    /// `weights` (e.g. the `.ear` file as a WeightSource) and the `tokenizer.json` blob.
+    public convenience init(metadata: EarMetadata, weights: some WeightSource, tokenizerJSON: [UInt8]) throws {
+        let arch = try? metadata.string("general.architecture")
+        guard arch == "whisper" else { throw LoadError.notWhisper(architecture: arch) }
+        guard let config = WhisperConfig(metadata: { try? metadata.int($0) }) else {
+            let missing = config0Keys.first { (try? metadata.int($0)) == nil } ?? "whisper.*"
+            throw LoadError.badMetadata(key: missing)
+        }
+        func ids(_ key: String) throws -> [Int] {
+            if let a = try? metadata.ints(key) { return a }   // stored as an integer array
+            guard let s = try? metadata.string(key) else { throw LoadError.badMetadata(key: key) }   // or as "[1,2,…]"
+            let body = s.trimmingCharacters(in: CharacterSet(charactersIn: "[] "))
+            if body.isEmpty { return [] }
+            var out: [Int] = []
+            for part in body.split(separator: ",") {
+                guard let v = Int(part.trimmingCharacters(in: .whitespaces)) else { throw LoadError.badMetadata(key: key) }
+                out.append(v)
+            }
+            return out
+        }
+        let tokenizer = try WhisperTokenizer(tokenizerJSON: Data(tokenizerJSON), vocabularySize: config.nVocab)
+        try self.init(config: config, weights: weights, tokenizer: tokenizer,
+                      suppressIds: try ids("whisper.suppress_ids"), suppressIdsBegin: try ids("whisper.suppress_ids_begin"))
+    }
+}
+
+private let config0Keys = ["whisper.n_mels", "whisper.n_audio_ctx", "whisper.n_audio_state", "whisper.n_audio_head",
+                           "whisper.n_audio_layer", "whisper.n_vocab", "whisper.n_text_ctx", "whisper.n_text_state",
+                           "whisper.n_text_head", "whisper.n_text_layer"]
