@@ -69,8 +69,8 @@ struct EarshotConvertCommand: ParsableCommand {
     func run() throws {
         do {
             try convert()
-        } catch let e as ConvertError {
-            FileHandle.standardError.write(Data("error: \(e.description)\n".utf8))
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
             throw ExitCode(1)
         }
     }
@@ -111,6 +111,10 @@ struct EarshotConvertCommand: ParsableCommand {
         }
 
         let outPath = output ?? "\(dir.standardizedFileURL.lastPathComponent).\(recipe.name).ear"
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: outPath, isDirectory: &isDir), isDir.boolValue {
+            throw .outputNotWritable(path: outPath, reason: "it is a directory")
+        }
         if FileManager.default.fileExists(atPath: outPath) && !force {
             throw .outputNotWritable(path: outPath, reason: "file exists (use --force to overwrite)")
         }
@@ -129,7 +133,7 @@ struct EarshotConvertCommand: ParsableCommand {
           tensors: \(report.typeCounts)
           worst relative RMSE per type: \(worst.joined(separator: "; "))
           expected RAM: \(formatBytes(report.tensorBytes)) of weights (mapped) + KV cache \(formatBytes(report.kvBytesPerToken)) per token \
-        (f32; \(formatBytes(kv2k)) at 2048 tokens)
+        (f16; \(formatBytes(kv2k)) at 2048 tokens)
         """)
     }
 }
@@ -158,7 +162,8 @@ final class ProgressDisplay {
         case .tensorFinished:
             break
         case .finishing:
-            if tty { draw() }
+            current = "compressing tokenizer and filters, writing the index"
+            if tty { draw() } else { err("\(current)\n") }
         }
     }
 
