@@ -200,3 +200,19 @@ extension WhisperTranscriber {
 private let config0Keys = ["whisper.n_mels", "whisper.n_audio_ctx", "whisper.n_audio_state", "whisper.n_audio_head",
                            "whisper.n_audio_layer", "whisper.n_vocab", "whisper.n_text_ctx", "whisper.n_text_state",
                            "whisper.n_text_head", "whisper.n_text_layer"]
+
+extension WhisperTranscriber {
+    /// Opens a Whisper `.ear` (memory-mapped; tensors used in place) and builds the transcriber from its
+    /// metadata and `tokenizer.json` blob.
+    public static func load(path: String) throws -> WhisperTranscriber {
+        let weights = try EarWeights(path: path)
+        let tokenizer = try weights.file.blob(named: "tokenizer.json")
+        return try WhisperTranscriber(metadata: weights.file.metadata, weights: weights, tokenizerJSON: tokenizer)
+    }
+
+    /// True when the `.ear` at `path` declares `general.architecture` = "whisper" (cheap: header only).
+    public static func isWhisperModel(path: String) -> Bool {
+        guard let file = try? EarFile(path: path) else { return false }
+        return (try? file.metadata.string("general.architecture")) == "whisper"
+    }
+}

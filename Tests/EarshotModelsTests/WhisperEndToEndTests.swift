@@ -138,6 +138,19 @@ struct WhisperEndToEndTests {
         }
     }
 
+    /// The real file path: CTranslate2 dir → earshot-convert's WhisperConverter → `.ear` (q8) on disk → mapped
+    /// EarWeights → transcriber → jfk.wav; the file says architecture "whisper".
+    @Test func earFileRoundTrip() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("earshot-whisper-\(getpid()).q8.ear").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = try WhisperConverter.convert(directory: Self.dir, options: ConvertOptions(recipe: try QuantRecipe(parsing: "q8")),
+                                         to: try EarFileSink(path: path))
+        #expect(WhisperTranscriber.isWhisperModel(path: path))
+        let t = try WhisperTranscriber.load(path: path)
+        let text = try t.transcribe(try Self.samples("jfk.wav"), options: .init(beamSize: 1)).text
+        #expect(wordErrorRate(normalizedWords(Self.jfk), normalizedWords(text)) == 0, "\(text)")
+    }
+
     /// The metadata path a `.ear` load takes: converter metadata → EarMetadata → transcriber, then jfk.wav.
     @Test func transcriberFromConvertedMetadata() throws {
         let m = try WhisperTestModel.load(Self.dir, recipe: try QuantRecipe(parsing: "q8"))
