@@ -216,3 +216,10 @@ extension WhisperTranscriber {
         return (try? file.metadata.string("general.architecture")) == "whisper"
     }
 }
+
+extension WhisperTranscriber {
+    /// Decodes an audio file (any format libsndfile reads, resampled to 16 kHz mono) and transcribes it.
+    public func transcribe(file path: String, options: WhisperTranscribeOptions = .init()) throws -> WhisperTranscript {
+        try transcribe(try AudioLoader.load(path).samples, options: options)
+    }
+}
