@@ -19,7 +19,7 @@ func runWhisperTranscribe(model: String, audio: String, greedy: Bool, output: Ta
             }))
         }
     } catch {
-        printError("error: \((error as? CustomStringConvertible)?.description ?? "\(error)")")
+        printError("error: \(error)")
         throw ExitCode(1)
     }
 }
