@@ -42,7 +42,9 @@ public struct WhisperTranscript: Sendable {
     public var segments: [WhisperSegment]
     /// All segment texts joined, surrounding spaces trimmed.
     public var text: String { segments.map(\.text).joined().trimmingCharacters(in: .whitespaces) }
-    /// Wall-clock seconds spent in log-mel + encoder, and in the decoder search.
+    /// Wall-clock seconds spent in the log-mel, in the encoder (with the cross-attention K/V), and in the
+    /// decoder search.
+    public var melSeconds: Double = 0
     public var encodeSeconds: Double = 0
     public var decodeSeconds: Double = 0
 }
@@ -98,11 +100,13 @@ public final class WhisperTranscriber: @unchecked Sendable {   // immutable afte
         while seek < max(totalFrames, 1) {
             let t0 = Date()
             let mel = features(samples, start: seek * hop)
+            let tm = Date()
             let audio = try encoder.encode([mel], batched: false)[0]
             let cross = try decoder.crossCache(audio: audio)
             let t1 = Date()
             let hyp = try WhisperSearch.run(decoder, cross: cross, prompt: prompt, tokens: tokens, options: search)
-            transcript.encodeSeconds += t1.timeIntervalSince(t0)
+            transcript.melSeconds += tm.timeIntervalSince(t0)
+            transcript.encodeSeconds += t1.timeIntervalSince(tm)
             transcript.decodeSeconds += Date().timeIntervalSince(t1)
 
             let segmentFrames = min(windowFrames, totalFrames - seek)

@@ -8,9 +8,15 @@ import Foundation
 func runWhisperTranscribe(model: String, audio: String, greedy: Bool, output: TaskOutputOptions) throws {
     let format = SubtitleFormat(rawValue: output.format) ?? .txt
     do {
+        let t0 = Date()
         let transcriber = try WhisperTranscriber.load(path: model)
         let options = WhisperTranscribeOptions(beamSize: greedy ? 1 : 5, timestamps: format != .txt)
+        let t1 = Date()
         let result = try transcriber.transcribe(file: audio, options: options)
+        if ProcessInfo.processInfo.environment["EARSHOT_TIMING"] != nil {   // phase times on stderr
+            printError(String(format: "timing: load %.3f s, log-mel %.3f s, encoder %.3f s, decoder %.3f s, total %.3f s",
+                              t1.timeIntervalSince(t0), result.melSeconds, result.encodeSeconds, result.decodeSeconds, Date().timeIntervalSince(t0)))
+        }
         if format == .txt {
             print(result.text)
         } else {
