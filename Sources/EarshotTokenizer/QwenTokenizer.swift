@@ -54,14 +54,16 @@ public struct QwenTokenizer: Sendable {
     /// allows; `<audio>PATH</audio>` stays `<audio>`, the path's tokens, `</audio>` (see
     /// `encode(_:special:audioSpanTokens:)` for the expanded form the model takes).
     public func encode(_ text: String, special: SpecialMode = .all) -> [Int] {
-        let bytes = NFC.utf8(text)
+        var bytes = NFC.utf8(text)
+        let n = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: 8))  // rank lookups read whole 8-byte words
         var ids: [Int] = []
         ids.reserveCapacity(bytes.count / 3 + 4)
         ranks.withLookup { lookup in
             ScalarClass.basicPlane.withUnsafeBufferPointer { classes in
-                bytes.withUnsafeBufferPointer { text in
+                bytes.withUnsafeBufferPointer { padded in
+                    let text = UnsafeBufferPointer(rebasing: padded[0 ..< n])
                     var bpe = BytePairEncoder(ranks: lookup)
-                    let n = text.count
                     var segmentStart = 0
                     while true {
                         let next = special == .none ? nil : nextSpecial(in: text, from: segmentStart, mode: special)

@@ -11,6 +11,8 @@ public struct TiktokenRanks: Sendable {
     let lengths: [UInt32]
     /// Hash table slots: (fingerprint << 32) | rank, or `emptySlot`. Size is a power of two.
     let slots: [UInt64]
+    /// [256] rank of each single byte (`missing` if absent).
+    let byteRanks: [UInt32]
     /// Number of ranks (151,643 for Qwen).
     public let count: Int
 
@@ -74,7 +76,9 @@ public struct TiktokenRanks: Sendable {
         }
         // lineCount counted every line; empty lines in the middle would leave holes.
         if let hole = starts.firstIndex(of: UInt32.max) { throw TokenizerError.ranksNotDense(rank: hole, count: lineCount) }
+        // 8 readable bytes after every token: hashing and comparing load whole 8-byte words.
         arena.removeSubrange(arenaUsed...)
+        arena.append(contentsOf: repeatElement(0, count: 8))
 
         // Hash table at load ≤ 0.3 so that misses (most BPE pair lookups) end after one or two probes.
         var capacity = 1024
@@ -106,6 +110,25 @@ public struct TiktokenRanks: Sendable {
         self.lengths = lengths
         self.slots = slots
         self.count = lineCount
+        var byteRanks = [UInt32](repeating: TiktokenRanks.missing, count: 256)
+        var word: UInt64 = 0
+        for byte in 0 ..< 256 {
+            word = UInt64(byte)
+            byteRanks[byte] = withUnsafeBytes(of: &word) { raw in
+                arena.withUnsafeBufferPointer { a in
+                    slots.withUnsafeBufferPointer { t in
+                        starts.withUnsafeBufferPointer { s in
+                            lengths.withUnsafeBufferPointer { l in
+                                RankLookup(arena: a.baseAddress!, starts: s.baseAddress!, lengths: l.baseAddress!,
+                                           slots: t.baseAddress!, mask: t.count - 1, byteRanks: nil)
+                                    .rank(raw.bindMemory(to: UInt8.self).baseAddress!, 1)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        self.byteRanks = byteRanks
     }
 
     /// The bytes of one rank (0 ..< count).
@@ -116,7 +139,8 @@ public struct TiktokenRanks: Sendable {
 
     /// The rank of a byte string, or nil.
     public func rank(of bytes: [UInt8]) -> Int? {
-        let r = withLookup { $0.rank(bytes.withUnsafeBufferPointer { $0.baseAddress! }, bytes.count) }
+        let padded = bytes + [0, 0, 0, 0, 0, 0, 0, 0]
+        let r = withLookup { lookup in padded.withUnsafeBufferPointer { lookup.rank($0.baseAddress!, bytes.count) } }
         return r == TiktokenRanks.missing ? nil : Int(r)
     }
 
@@ -126,15 +150,18 @@ public struct TiktokenRanks: Sendable {
             try starts.withUnsafeBufferPointer { s in
                 try lengths.withUnsafeBufferPointer { l in
                     try slots.withUnsafeBufferPointer { t in
-                        try body(RankLookup(arena: a.baseAddress!, starts: s.baseAddress!, lengths: l.baseAddress!,
-                                            slots: t.baseAddress!, mask: t.count - 1))
+                        try byteRanks.withUnsafeBufferPointer { b in
+                            try body(RankLookup(arena: a.baseAddress!, starts: s.baseAddress!, lengths: l.baseAddress!,
+                                                slots: t.baseAddress!, mask: t.count - 1, byteRanks: b.baseAddress!))
+                        }
                     }
                 }
             }
         }
     }
 
-    /// A 64-bit hash of a byte string (multiply–xorshift over 8-byte words).
+    /// A 64-bit hash of a byte string (multiply–xorshift over 8-byte words). Reads whole words:
+    /// p[n ..< n + 8] must be readable (the bytes past n are masked off).
     @inline(__always)
     static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
         var h = UInt64(truncatingIfNeeded: n) &* 0x9E37_79B9_7F4A_7C15
@@ -146,9 +173,7 @@ public struct TiktokenRanks: Sendable {
             i += 8
         }
         if i < n {
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            while i < n { tail |= UInt64(p[i]) << shift; shift += 8; i += 1 }
+            let tail = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) & tailMask(n - i)
             h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
         }
         h ^= h >> 32
@@ -158,6 +183,10 @@ public struct TiktokenRanks: Sendable {
     }
 }
 
+/// Mask of the low `count` bytes (1…7) of a little-endian word.
+@inline(__always)
+func tailMask(_ count: Int) -> UInt64 { (1 &<< UInt64(8 * count)) &- 1 }
+
 /// Pointer view of `TiktokenRanks` valid inside `withLookup`.
 struct RankLookup {
     let arena: UnsafePointer<UInt8>
@@ -165,6 +194,11 @@ struct RankLookup {
     let lengths: UnsafePointer<UInt32>
     let slots: UnsafePointer<UInt64>
     let mask: Int
+    let byteRanks: UnsafePointer<UInt32>?
+
+    /// Rank of a single byte.
+    @inline(__always)
+    func byteRank(_ byte: UInt8) -> UInt32 { byteRanks.unsafelyUnwrapped[Int(byte)] }
 
     /// Rank of bytes p[0 ..< n], or `TiktokenRanks.missing`.
     @inline(__always)
@@ -177,11 +211,27 @@ struct RankLookup {
             if slot == TiktokenRanks.emptySlot { return TiktokenRanks.missing }
             if slot >> 32 == fingerprint {
                 let r = Int(slot & 0xFFFF_FFFF)
-                if Int(lengths[r]) == n && memoryEqual(p, arena + Int(starts[r]), n) { return UInt32(r) }
+                if Int(lengths[r]) == n && wordsEqual(p, arena + Int(starts[r]), n) { return UInt32(r) }
             }
             index = (index + 1) & mask
         }
     }
+}
+
+/// Whether a[0 ..< n] == b[0 ..< n], a word at a time (both must have 8 readable bytes past n).
+@inline(__always)
+func wordsEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+    let x = UnsafeRawPointer(a), y = UnsafeRawPointer(b)
+    var i = 0
+    while i + 8 <= n {
+        if x.loadUnaligned(fromByteOffset: i, as: UInt64.self) != y.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+            return false
+        }
+        i += 8
+    }
+    if i == n { return true }
+    let difference = x.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ y.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+    return UInt64(littleEndian: difference) & tailMask(n - i) == 0
 }
 
 @inline(__always)

@@ -97,7 +97,15 @@ def random_ascii_text(rng):
     return "".join(rng.choice(alphabet) for _ in range(rng.randrange(30)))
 
 
+def random_long_piece(rng):
+    """One long pre-token (a run of letters, 129…2000 characters): the heap path of the byte-pair merge."""
+    alphabet = rng.choice(["ab", "aab ", "abcdefghij", "的一是不了人我在有他这", "éèêë", "ﬁﬂ", "aAbB"])
+    return "".join(rng.choice(alphabet) for _ in range(rng.randrange(129, 2000)))
+
+
 def random_text(rng):
+    if rng.random() < 0.02:
+        return random_long_piece(rng)
     if rng.random() < 0.3:
         return random_ascii_text(rng)
     pieces = ["<|en|>", "<|im_start|>", "<audio>", "</audio>", "<|", "|>", "'s", "'LL", "\r\n", "\n\n", "   ",
