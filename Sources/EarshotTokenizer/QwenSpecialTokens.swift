@@ -114,7 +114,8 @@ public struct QwenSpecialTokens: Sendable {
     func match(_ text: UnsafeBufferPointer<UInt8>, at i: Int, end: Int) -> (id: Int, length: Int)? {
         let first = text[i]
         var stop: Int
-        if first == 60 {  // "<"
+        if first == 60 {  // "<"; every such surface continues with "|", "a" (<audio>) or "/" (</audio>)
+            guard i + 1 < end, text[i + 1] == 124 || text[i + 1] == 97 || text[i + 1] == 47 else { return nil }
             stop = i + 1
             let limit = min(end, i + longestSurface)
             while stop < limit && text[stop] != 62 { stop += 1 }
