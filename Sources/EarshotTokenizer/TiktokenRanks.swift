@@ -20,7 +20,7 @@ public struct TiktokenRanks: Sendable {
     static let missing = UInt32.max
 
     /// Parses tiktoken file bytes. Throws `TokenizerError.malformedRankFile`, `.ranksNotDense` or `.duplicateToken`.
-    public init(tiktoken file: UnsafeRawBufferPointer) throws {
+    public init(tiktoken file: UnsafeRawBufferPointer) throws(TokenizerError) {
         let input = file.bindMemory(to: UInt8.self)
         // Pass 1: count lines (one token per non-empty line) to size the tables.
         var lineCount = 0
@@ -38,7 +38,7 @@ public struct TiktokenRanks: Sendable {
         var lineNumber = 0
         var position = 0
         let end = input.count
-        try arena.withUnsafeMutableBufferPointer { out in
+        let parseError = arena.withUnsafeMutableBufferPointer { out -> TokenizerError? in
             while position < end {
                 lineNumber += 1
                 var lineEnd = position
@@ -49,31 +49,33 @@ public struct TiktokenRanks: Sendable {
                 if lineStop == position { continue }  // the reference skips empty lines
                 var space = position
                 while space < lineStop && input[space] != 32 { space += 1 }
-                guard space < lineStop else { throw TokenizerError.malformedRankFile(line: lineNumber, reason: "no space between token and rank") }
+                guard space < lineStop else { return TokenizerError.malformedRankFile(line: lineNumber, reason: "no space between token and rank") }
                 let tokenStart = arenaUsed
                 guard let decoded = Base64.decode(input, from: position, to: space, into: out, at: arenaUsed) else {
-                    throw TokenizerError.malformedRankFile(line: lineNumber, reason: "token is not valid base64")
+                    return TokenizerError.malformedRankFile(line: lineNumber, reason: "token is not valid base64")
                 }
                 arenaUsed += decoded
-                guard decoded > 0 else { throw TokenizerError.malformedRankFile(line: lineNumber, reason: "empty token") }
+                guard decoded > 0 else { return TokenizerError.malformedRankFile(line: lineNumber, reason: "empty token") }
                 var rank = 0
                 var digit = space + 1
-                guard digit < lineStop else { throw TokenizerError.malformedRankFile(line: lineNumber, reason: "missing rank") }
+                guard digit < lineStop else { return TokenizerError.malformedRankFile(line: lineNumber, reason: "missing rank") }
                 while digit < lineStop {
                     let d = Int(input[digit]) - 48
                     guard d >= 0 && d <= 9, rank < 1 << 31 else {
-                        throw TokenizerError.malformedRankFile(line: lineNumber, reason: "rank is not a non-negative integer")
+                        return TokenizerError.malformedRankFile(line: lineNumber, reason: "rank is not a non-negative integer")
                     }
                     rank = rank * 10 + d
                     digit += 1
                 }
                 guard rank < lineCount, starts[rank] == UInt32.max else {
-                    throw TokenizerError.ranksNotDense(rank: rank, count: lineCount)
+                    return TokenizerError.ranksNotDense(rank: rank, count: lineCount)
                 }
                 starts[rank] = UInt32(tokenStart)
                 lengths[rank] = UInt32(decoded)
             }
+            return nil
         }
+        if let parseError { throw parseError }
         // lineCount counted every line; empty lines in the middle would leave holes.
         if let hole = starts.firstIndex(of: UInt32.max) { throw TokenizerError.ranksNotDense(rank: hole, count: lineCount) }
         // 8 readable bytes after every token: hashing and comparing load whole 8-byte words.
@@ -85,8 +87,8 @@ public struct TiktokenRanks: Sendable {
         while capacity < lineCount * 3 + 16 { capacity <<= 1 }
         var slots = [UInt64](repeating: TiktokenRanks.emptySlot, count: capacity)
         let mask = capacity - 1
-        try arena.withUnsafeBufferPointer { bytes in
-            try slots.withUnsafeMutableBufferPointer { table in
+        let duplicate = arena.withUnsafeBufferPointer { bytes -> TokenizerError? in
+            slots.withUnsafeMutableBufferPointer { table -> TokenizerError? in
                 for rank in 0..<lineCount {
                     let p = bytes.baseAddress! + Int(starts[rank])
                     let n = Int(lengths[rank])
@@ -97,14 +99,16 @@ public struct TiktokenRanks: Sendable {
                         let other = Int(table[index] & 0xFFFF_FFFF)
                         if table[index] >> 32 == fingerprint && Int(lengths[other]) == n
                             && memoryEqual(p, bytes.baseAddress! + Int(starts[other]), n) {
-                            throw TokenizerError.duplicateToken(line: rank + 1)
+                            return TokenizerError.duplicateToken(line: rank + 1)
                         }
                         index = (index + 1) & mask
                     }
                     table[index] = (fingerprint << 32) | UInt64(rank)
                 }
+                return nil
             }
         }
+        if let duplicate { throw duplicate }
         self.arena = arena
         self.starts = starts
         self.lengths = lengths
