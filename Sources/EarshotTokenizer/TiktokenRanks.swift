@@ -38,7 +38,9 @@ public struct TiktokenRanks: Sendable {
         var lineNumber = 0
         var position = 0
         let end = input.count
+        let base64 = Base64.table
         let parseError = arena.withUnsafeMutableBufferPointer { out -> TokenizerError? in
+          base64.withUnsafeBufferPointer { alphabet -> TokenizerError? in
             while position < end {
                 lineNumber += 1
                 var lineEnd = position
@@ -51,7 +53,8 @@ public struct TiktokenRanks: Sendable {
                 while space < lineStop && input[space] != 32 { space += 1 }
                 guard space < lineStop else { return TokenizerError.malformedRankFile(line: lineNumber, reason: "no space between token and rank") }
                 let tokenStart = arenaUsed
-                guard let decoded = Base64.decode(input, from: position, to: space, into: out, at: arenaUsed) else {
+                guard let decoded = Base64.decode(input, from: position, to: space, into: out, at: arenaUsed,
+                                                  table: alphabet) else {
                     return TokenizerError.malformedRankFile(line: lineNumber, reason: "token is not valid base64")
                 }
                 arenaUsed += decoded
@@ -74,6 +77,7 @@ public struct TiktokenRanks: Sendable {
                 lengths[rank] = UInt32(decoded)
             }
             return nil
+          }
         }
         if let parseError { throw parseError }
         // lineCount counted every line; empty lines in the middle would leave holes.
@@ -257,9 +261,11 @@ enum Base64 {
         return t
     }()
 
-    /// Decodes input[from ..< to] into out[at...]; returns the byte count, or nil if not valid base64.
+    /// Decodes input[from ..< to] into out[at...] with `table` (= `Base64.table`); returns the byte count,
+    /// or nil if not valid base64.
+    @inline(__always)
     static func decode(_ input: UnsafeBufferPointer<UInt8>, from: Int, to: Int,
-                       into out: UnsafeMutableBufferPointer<UInt8>, at: Int) -> Int? {
+                       into out: UnsafeMutableBufferPointer<UInt8>, at: Int, table t: UnsafeBufferPointer<UInt8>) -> Int? {
         var stop = to
         var padding = 0
         while stop > from && input[stop - 1] == 61 && padding < 2 { stop -= 1; padding += 1 }
@@ -267,20 +273,33 @@ enum Base64 {
         var accumulator: UInt32 = 0
         var bits = 0
         var written = at
-        return table.withUnsafeBufferPointer { t -> Int? in
-            for i in from ..< stop {
-                let v = t[Int(input[i])]
-                if v == 255 { return nil }
-                accumulator = (accumulator << 6) | UInt32(v)
-                bits += 6
-                if bits >= 8 {
-                    bits -= 8
-                    guard written < out.count else { return nil }
-                    out[written] = UInt8(truncatingIfNeeded: accumulator >> UInt32(bits))
-                    written += 1
-                }
-            }
-            return written - at
+        var i = from
+        // Whole groups of 4 characters → 3 bytes.
+        while i + 4 <= stop {
+            let a = t[Int(input[i])], b = t[Int(input[i + 1])], c = t[Int(input[i + 2])], d = t[Int(input[i + 3])]
+            if a > 63 || b > 63 || c > 63 || d > 63 { return nil }  // 255 marks a non-alphabet character
+            guard written + 3 <= out.count else { return nil }
+            let v = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+            out[written] = UInt8(truncatingIfNeeded: v >> 16)
+            out[written + 1] = UInt8(truncatingIfNeeded: v >> 8)
+            out[written + 2] = UInt8(truncatingIfNeeded: v)
+            written += 3
+            i += 4
         }
+        // The last 2 or 3 characters before the padding.
+        while i < stop {
+            let v = t[Int(input[i])]
+            if v == 255 { return nil }
+            accumulator = (accumulator << 6) | UInt32(v)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                guard written < out.count else { return nil }
+                out[written] = UInt8(truncatingIfNeeded: accumulator >> UInt32(bits))
+                written += 1
+            }
+            i += 1
+        }
+        return written - at
     }
 }
