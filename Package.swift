@@ -71,14 +71,16 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // The library product a kiosk app embeds.
         .target(name: "Earshot",
-                dependencies: ["EarshotFormat", "EarshotKernels", "EarshotAudio", "EarshotTokenizer", "EarshotModels"]),
+                dependencies: ["EarshotFormat", "EarshotKernels", "EarshotAudio", "EarshotTokenizer", "EarshotModels", "CZstd"]),
 
         // Executables.
         .executableTarget(name: "earshot",
                           dependencies: ["Earshot", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "EarshotConvert",
                 dependencies: ["EarshotFormat", "EarshotKernels", "EarshotModels", "EarshotTokenizer"],
-                path: "Tools/EarshotConvert"),
+                path: "Tools/EarshotConvert",
+                // Optimised in debug too: tests convert the 40 M-value tiny checkpoint several times.
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .executableTarget(name: "earshot-convert",
                           dependencies: ["EarshotConvert", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Tools/earshot-convert"),

@@ -99,3 +99,39 @@ func sourceFloats(_ ckpt: Checkpoint, _ name: String) -> [Float] {
         Float(bitPattern: UInt32(bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16)
     }
 }
+
+/// The tiny fixture checkpoint (TinyCheckpoint, seed 9: bit-exact with the goldens' weights) written as a
+/// Hugging Face directory with our safetensors writer, sharded like the release when `sharded`.
+func writeTinyFixtureCheckpoint(_ dir: URL, sharded: Bool = false) throws {
+    let tiny = TinyCheckpoint.fixture
+    let assets: [String: URL] = [
+        "config.json": Fixtures.url("qwen-audio-tiny/config.json"),
+        "generation_config.json": Fixtures.url("qwen-audio-tiny/generation_config.json"),
+        "qwen.tiktoken": Fixtures.url("tokenizer/qwen.tiktoken"),
+        "mel_filters.npz": Fixtures.url("convert/mel_filters.npz"),
+    ]
+    for (name, src) in assets { try Data(contentsOf: src).write(to: dir.appendingPathComponent(name)) }
+    let tensors = tiny.tensors.map { t in
+        (entry: SafetensorsEntry(name: t.spec.name, dtype: "BF16", shape: t.spec.shape),
+         data: t.bits.withUnsafeBytes { Data($0) })
+    }
+    if !sharded {
+        try SafetensorsWriter.write(url: dir.appendingPathComponent("model.safetensors"), tensors: tensors)
+        return
+    }
+    // Two shards: lm_head alone in the second, as in the release's last shard.
+    let groups = [tensors.filter { $0.entry.name != "lm_head.weight" }, tensors.filter { $0.entry.name == "lm_head.weight" }]
+    var map: [String] = []
+    for (i, g) in groups.enumerated() {
+        let file = "model-0000\(i + 1)-of-00002.safetensors"
+        try SafetensorsWriter.write(url: dir.appendingPathComponent(file), tensors: g)
+        map += g.map { "\"\($0.entry.name)\": \"\(file)\"" }
+    }
+    try Data("{\"metadata\": {}, \"weight_map\": {\(map.joined(separator: ", "))}}".utf8)
+        .write(to: dir.appendingPathComponent(Checkpoint.indexFileName))
+}
+
+/// Names of the files in a directory (to check nothing partial is left behind).
+func listing(_ dir: URL) -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted()
+}

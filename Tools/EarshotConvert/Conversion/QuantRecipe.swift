@@ -1,6 +1,7 @@
 // QuantRecipe: which storage type each tensor gets — a named recipe, then `--keep PATTERN=TYPE` overrides,
 // then the fixed rules (vectors stay f32; block types need a last dim that is a multiple of 32).
 import EarshotKernels
+import EarshotModels
 
 /// What a tensor is, for choosing its type (decided from its canonical name).
 public enum TensorClass: String, Sendable, CaseIterable {
@@ -16,8 +17,7 @@ public enum TensorClass: String, Sendable, CaseIterable {
     case audioLinear = "audio"
 
     public static func of(canonicalName n: String, rank: Int) -> TensorClass {
-        if rank < 2 || n.hasSuffix(".bias") || n.hasSuffix("norm.weight") || n == "audio.pos_embd.weight"
-            || n == "audio.bos_eos.weight" { return .vector }
+        if rank < 2 || TensorNames.staysF32(canonical: n) { return .vector }
         if n == "token_embd.weight" { return .tokenEmbedding }
         if n == "output.weight" { return .output }
         if n.hasPrefix("audio.") { return .audioLinear }
