@@ -4,6 +4,14 @@
 import Foundation
 
 /// The Qwen tokenizer: 151,643 BPE ranks + 3522 specials (n_vocab 155,165). Immutable and thread-safe.
+///
+///     let tokenizer = try QwenTokenizer(contentsOf: URL(fileURLWithPath: "qwen.tiktoken"))  // or QwenTokenizer(ear:)
+///     let prompt = "<audio>a.flac</audio><|startoftranscript|><|en|><|transcribe|><|en|><|notimestamps|><|wo_itn|>"
+///     let paths = try tokenizer.audioPaths(in: prompt)                        // ["a.flac"]
+///     let ids = try tokenizer.encode(prompt, audioSpanTokens: [148])          // 154 ids, audio expanded
+///     var stream = tokenizer.streamingDecoder()                               // for generated ids
+///     let piece = try stream.append(9707)                                     // "Hello"
+///     let text = try tokenizer.decode([9707, 1879])                           // "Hello world"
 public struct QwenTokenizer: Sendable {
     public let ranks: TiktokenRanks
     public let specials: QwenSpecialTokens
