@@ -53,8 +53,7 @@ extension AVX512 {
             let cnt = min(16, nb &- g)
             let dx = first16(UnsafeRawPointer(xd + g), cnt), sx = first16(UnsafeRawPointer(xs + g), cnt) * -128
             @inline(__always) func scale(_ wr: UnsafeRawPointer, _ f: inout SIMD16<Float>) -> SIMD16<Float> {
-                var dw = AVX512.cvtHalf16((wr + cols).loadUnaligned(fromByteOffset: 2 &* g, as: SIMD16<UInt16>.self))
-                if cnt < 16 { for i in cnt..<16 { dw[i] = 0 } }
+                let dw = weightScales16(wr + cols, g, cnt)
                 f = f.addingProduct(dw, sx)
                 return dw * dx
             }
