@@ -67,31 +67,40 @@ let package = Package(
         // Qwen tokenizer (tiktoken BPE + specials + audio tags).
         .target(name: "EarshotTokenizer", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Model definitions: configs, canonical names, encoder, LLM. No file I/O.
-        .target(name: "EarshotModels", dependencies: ["EarshotKernels", "EarshotFormat"]),
+        .target(name: "EarshotModels", dependencies: ["EarshotKernels", "EarshotFormat"],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // The library product a kiosk app embeds.
         .target(name: "Earshot",
-                dependencies: ["EarshotFormat", "EarshotKernels", "EarshotAudio", "EarshotTokenizer", "EarshotModels"]),
+                dependencies: ["EarshotFormat", "EarshotKernels", "EarshotAudio", "EarshotTokenizer", "EarshotModels", "CZstd"]),
 
         // Executables.
         .executableTarget(name: "earshot",
                           dependencies: ["Earshot", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "EarshotConvert",
                 dependencies: ["EarshotFormat", "EarshotKernels", "EarshotModels", "EarshotTokenizer"],
-                path: "Tools/EarshotConvert"),
+                path: "Tools/EarshotConvert",
+                // Optimised in debug too: tests convert the 40 M-value tiny checkpoint several times.
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .executableTarget(name: "earshot-convert",
                           dependencies: ["EarshotConvert", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Tools/earshot-convert"),
+        // Writes a full-size synthetic Qwen-Audio checkpoint (random bf16) for converter measurements.
+        .executableTarget(name: "synthetic-checkpoint", dependencies: ["EarshotConvert", "EarshotTestSupport"],
+                          path: "Tools/synthetic-checkpoint"),
 
         // Tests.
         .target(name: "EarshotTestSupport",
                 dependencies: ["EarshotFormat", "EarshotKernels"],
-                path: "Tests/EarshotTestSupport"),
+                path: "Tests/EarshotTestSupport",
+                // Optimised in debug too: it regenerates the 40 M-value tiny checkpoint and hashes it.
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .testTarget(name: "EarshotFormatTests", dependencies: ["EarshotFormat", "EarshotTestSupport"]),
         .testTarget(name: "EarshotKernelsTests", dependencies: ["EarshotKernels", "EarshotTestSupport"]),
         .testTarget(name: "EarshotAudioTests", dependencies: ["EarshotAudio", "EarshotTestSupport"]),
         .testTarget(name: "EarshotTokenizerTests", dependencies: ["EarshotTokenizer", "EarshotTestSupport"]),
         .testTarget(name: "EarshotModelsTests", dependencies: ["Earshot", "EarshotModels", "EarshotConvert", "EarshotTestSupport"]),
         .testTarget(name: "EarshotConvertTests", dependencies: ["EarshotConvert", "EarshotTestSupport"]),
+        .testTarget(name: "EarshotTests", dependencies: ["Earshot", "EarshotTestSupport"]),
         .testTarget(name: "EarshotCLITests", dependencies: ["EarshotTestSupport"]),
     ]
 )

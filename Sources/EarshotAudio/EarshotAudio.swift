@@ -1,1 +1,0 @@
-// EarshotAudio: module placeholder; its issue fills it in.

@@ -1,1 +1,0 @@
-// EarshotFormat: module placeholder; its issue fills it in.

@@ -1,1 +1,0 @@
-// EarshotModels: module placeholder; its issue fills it in.

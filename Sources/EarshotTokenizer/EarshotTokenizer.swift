@@ -1,1 +1,0 @@
-// EarshotTokenizer: module placeholder; its issue fills it in.

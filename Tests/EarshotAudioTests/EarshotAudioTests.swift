@@ -1,2 +1,0 @@
-// EarshotAudioTests: tests arrive with their issue.
-import Testing

@@ -1,2 +1,0 @@
-// EarshotConvertTests: tests arrive with their issue.
-import Testing

@@ -1,2 +1,0 @@
-// EarshotFormatTests: tests arrive with their issue.
-import Testing

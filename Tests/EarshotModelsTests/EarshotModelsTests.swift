@@ -1,2 +1,0 @@
-// EarshotModelsTests: tests arrive with their issue.
-import Testing

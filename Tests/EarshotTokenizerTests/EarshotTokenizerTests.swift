@@ -1,2 +1,0 @@
-// EarshotTokenizerTests: tests arrive with their issue.
-import Testing

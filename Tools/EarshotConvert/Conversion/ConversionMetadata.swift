@@ -1,0 +1,75 @@
+// ConversionMetadata: the metadata keys and blobs of a converted Qwen-Audio model (contract in the brief).
+import Foundation
+
+public enum ConversionMetadata {
+    /// Blob names in the file.
+    public static let tokenizerBlob = "tokenizer.tiktoken"
+    public static let melFiltersBlob = "mel_filters"
+    public static let configBlob = "config.json"
+    public static let generationConfigBlob = "generation_config.json"
+
+    /// Blobs in a fixed order: tokenizer ranks (required), mel filters (from mel_filters.npz, else
+    /// computed), config.json, generation_config.json (if present).
+    static func blobs(_ checkpoint: Checkpoint) throws(ConvertError) -> [(String, Data)] {
+        guard let tiktoken = try checkpoint.optionalFile("qwen.tiktoken") else {
+            throw .missingFile(path: checkpoint.directory.appendingPathComponent("qwen.tiktoken").path,
+                               what: "tokenizer ranks (qwen.tiktoken, shipped with every Qwen-Audio checkpoint)")
+        }
+        var out: [(String, Data)] = [(tokenizerBlob, tiktoken)]
+        let filters = try melFilters(checkpoint)
+        out.append((melFiltersBlob, filters.withUnsafeBufferPointer { Data(buffer: $0) }))
+        out.append((configBlob, checkpoint.configBytes))
+        if let gen = try checkpoint.optionalFile("generation_config.json") { out.append((generationConfigBlob, gen)) }
+        return out
+    }
+
+    /// [n_mels × 201] f32 little-endian: the `mel_<n>` array of mel_filters.npz when present, else computed.
+    static func melFilters(_ checkpoint: Checkpoint) throws(ConvertError) -> [Float] {
+        let nMels = checkpoint.config.nMels
+        if let npz = try checkpoint.optionalFile("mel_filters.npz") {
+            let path = checkpoint.directory.appendingPathComponent("mel_filters.npz").path
+            let array = try NpzReader.float32Array(npz, key: "mel_\(nMels)", path: path)
+            guard array.shape == [nMels, 201] else {
+                throw .unsupportedConfigValue(key: "mel_filters.npz:mel_\(nMels)", value: "\(array.shape)", reason: "expected [\(nMels), 201]")
+            }
+            return array.values
+        }
+        return MelFilters.slaney(nMels: nMels)
+    }
+
+    /// Every metadata key, in a fixed order.
+    static func keys(_ checkpoint: Checkpoint, options: ConvertOptions, report: ConversionReport) -> [(key: String, value: MetaValue)] {
+        let c = checkpoint.config
+        var m: [(key: String, value: MetaValue)] = [
+            ("general.architecture", .string("qwen-audio")),
+            ("general.source", .string(checkpoint.directory.standardizedFileURL.lastPathComponent)),
+            ("general.converter", .string("earshot-convert \(Converter.version)")),
+            ("general.quantization", .string(options.recipe.name)),
+            ("qwen.hidden_size", .int(c.hiddenSize)),
+            ("qwen.num_layers", .int(c.numLayers)),
+            ("qwen.num_heads", .int(c.numHeads)),
+            ("qwen.head_dim", .int(c.headDim)),
+            ("qwen.intermediate_size", .int(c.intermediateSize)),
+            ("qwen.vocab_size", .int(c.vocabSize)),
+            ("qwen.rms_norm_eps", .double(c.rmsNormEps)),
+            ("qwen.rope_base", .double(c.ropeBase)),
+            ("qwen.seq_length", .int(c.seqLength)),
+            ("qwen.use_dynamic_ntk", .bool(c.useDynamicNTK)),
+            ("qwen.use_logn_attn", .bool(c.useLognAttn)),
+            ("audio.n_mels", .int(c.nMels)),
+            ("audio.n_ctx", .int(c.nCtx)),
+            ("audio.n_state", .int(c.nState)),
+            ("audio.n_head", .int(c.nHead)),
+            ("audio.n_layer", .int(c.nLayer)),
+            ("audio.output_dim", .int(c.outputDim)),
+            ("audio.audio_start_id", .int(c.audioStartId)),
+        ]
+        if !options.overrides.isEmpty {
+            m.append(("general.quantization.overrides",
+                      .string(options.overrides.map { "\($0.pattern)=\($0.type)" }.joined(separator: ","))))
+        }
+        m.append(("convert.bits_per_weight", .double((report.bitsPerWeight * 1000).rounded() / 1000)))
+        m.append(("convert.tensor_errors", .string(report.errorsJSON())))
+        return m
+    }
+}

@@ -1,0 +1,160 @@
+// TensorEncoder: one checkpoint tensor → its `.ear` bytes, streamed in row chunks, with its error measured.
+//
+// Per chunk of rows: source (bf16/f16/f32, maybe a conv weight) → f32 rows [n × cols] (transform applied)
+// → RowCodec.encode into a chunk buffer → decode again → error against the f32 rows → `write(chunk)`.
+// The source pages of each chunk are released as soon as it is done, so RSS stays at a few MB per
+// tensor whatever its size.
+import Dispatch
+import EarshotKernels
+
+/// Quantization error of one tensor against its source values.
+public struct TensorError: Sendable, Equatable {
+    /// sqrt(Σ(ŵ − w)² / Σw²); 0 when the tensor is exactly representable (or all zero).
+    public var relativeRMSE: Double
+    /// max |ŵ − w|.
+    public var maxAbs: Double
+}
+
+/// Buffers shared by the row groups of one chunk; each group touches only its own rows.
+private struct SharedPointers: @unchecked Sendable {
+    let src: UnsafeRawPointer
+    let f32: UnsafeMutablePointer<Float>
+    let out: UnsafeMutableRawPointer
+    let part: UnsafeMutablePointer<ErrorAccumulator>
+}
+
+struct ErrorAccumulator {
+    var sumSquaredDiff = 0.0
+    var sumSquaredRef = 0.0
+    var maxAbs: Float = 0
+
+    mutating func add(reference: UnsafePointer<Float>, decoded: UnsafePointer<Float>, count: Int) {
+        var sd = 0.0, sr = 0.0
+        var m = maxAbs
+        for i in 0..<count {
+            let r = reference[i], d = decoded[i] - r
+            sd += Double(d * d)
+            sr += Double(r * r)
+            let a = abs(d)
+            if a > m || a.isNaN { m = a }
+        }
+        sumSquaredDiff += sd
+        sumSquaredRef += sr
+        maxAbs = m
+    }
+
+    mutating func merge(_ o: ErrorAccumulator) {
+        sumSquaredDiff += o.sumSquaredDiff
+        sumSquaredRef += o.sumSquaredRef
+        if o.maxAbs > maxAbs || o.maxAbs.isNaN { maxAbs = o.maxAbs }
+    }
+
+    var result: TensorError {
+        TensorError(relativeRMSE: sumSquaredRef > 0 ? (sumSquaredDiff / sumSquaredRef).squareRoot() : (sumSquaredDiff > 0 ? .infinity : 0),
+                    maxAbs: Double(maxAbs))
+    }
+}
+
+enum TensorEncoder {
+    /// Rows converted per chunk: about 1 M weights.
+    static func chunkRows(cols: Int) -> Int { max(1, (1 << 20) / max(cols, 1)) }
+
+    /// Encodes `source` (shape `sourceShape`, row-major) and hands the encoded rows (rowBytes each, in
+    /// order) to `write` chunk by chunk; returns the error. `release(offset, count)` is called with source
+    /// byte ranges that are no longer needed, `progress(n)` with source bytes done.
+    static func encode(source: UnsafeRawBufferPointer, dtype: SafetensorsDType, sourceShape: [Int],
+                       transform: TensorTransform, codec: RowCodec,
+                       threads: Int = 1, write: (UnsafeRawBufferPointer) throws -> Void,
+                       release: (Int, Int) -> Void, progress: (Int) -> Void) rethrows -> TensorError {
+        let shape = NameMapping.outputShape(sourceShape, transform)
+        let cols = shape.last ?? 1
+        let rows = shape.count <= 1 ? 1 : shape.dropLast().reduce(1, *)
+        let rowBytes = codec.type.rowBytes(cols: cols)!
+        precondition(source.count == rows * cols * dtype.byteSize)
+        let chunk = chunkRows(cols: cols)
+        let f32 = UnsafeMutablePointer<Float>.allocate(capacity: chunk * cols)
+        let out = UnsafeMutableRawPointer.allocate(byteCount: max(1, chunk * rowBytes), alignment: 64)
+        defer { f32.deallocate(); out.deallocate() }
+        // Rows are encoded in fixed groups (independent of the thread count) whose error sums are added in
+        // group order, so the report — like the bytes — does not depend on how many threads ran.
+        let groupRows = max(1, (1 << 16) / max(cols, 1))
+        var acc = ErrorAccumulator()
+        var r0 = 0
+        while r0 < rows {
+            let n = min(chunk, rows - r0)
+            let srcOffset = r0 * cols * dtype.byteSize
+            let srcCount = n * cols * dtype.byteSize
+            let groups = (n + groupRows - 1) / groupRows
+            var partial = [ErrorAccumulator](repeating: ErrorAccumulator(), count: groups)
+            let src = source.baseAddress! + srcOffset
+            partial.withUnsafeMutableBufferPointer { part in
+                let ptrs = SharedPointers(src: src, f32: f32, out: out, part: part.baseAddress!)
+                let work: @Sendable (Int) -> Void = { g in
+                    let src = ptrs.src, f32 = ptrs.f32, out = ptrs.out, partBase = ptrs.part
+                    let g0 = g * groupRows, gn = min(groupRows, n - g0)
+                    let back = UnsafeMutablePointer<Float>.allocate(capacity: cols)
+                    defer { back.deallocate() }
+                    decodeRows(src + g0 * cols * dtype.byteSize, dtype: dtype, rows: gn, cols: cols,
+                               transform: transform, sourceShape: sourceShape, into: f32 + g0 * cols)
+                    var a = ErrorAccumulator()
+                    for r in g0..<(g0 + gn) {
+                        let dst = out + r * rowBytes
+                        codec.encode(f32 + r * cols, cols, dst)
+                        codec.decode(dst, cols, back)
+                        a.add(reference: f32 + r * cols, decoded: back, count: cols)
+                    }
+                    partBase[g] = a
+                }
+                if threads > 1 && groups > 1 {
+                    DispatchQueue.concurrentPerform(iterations: groups, execute: work)
+                } else {
+                    for g in 0..<groups { work(g) }
+                }
+            }
+            for p in partial { acc.merge(p) }
+            try write(UnsafeRawBufferPointer(start: out, count: n * rowBytes))
+            release(srcOffset, srcCount)
+            progress(srcCount)
+            r0 += n
+        }
+        return acc.result
+    }
+
+    /// Source rows → f32. For `.convToMatmul` a source row s is conv[s, m, k] (index m·3 + k) and the
+    /// output row is W[s, k·M + m].
+    static func decodeRows(_ src: UnsafeRawPointer, dtype: SafetensorsDType, rows: Int, cols: Int,
+                           transform: TensorTransform, sourceShape: [Int], into out: UnsafeMutablePointer<Float>) {
+        let n = rows * cols
+        switch transform {
+        case .none:
+            decodeValues(src, dtype: dtype, count: n, into: out)
+        case .convToMatmul:
+            let m = sourceShape[1], k = sourceShape[2]
+            let tmp = UnsafeMutablePointer<Float>.allocate(capacity: cols)
+            defer { tmp.deallocate() }
+            for r in 0..<rows {
+                decodeValues(src + r * cols * dtype.byteSize, dtype: dtype, count: cols, into: tmp)
+                let o = out + r * cols
+                for mi in 0..<m { for ki in 0..<k { o[ki * m + mi] = tmp[mi * k + ki] } }
+            }
+        }
+    }
+
+    @inline(__always) static func decodeValues(_ src: UnsafeRawPointer, dtype: SafetensorsDType, count: Int,
+                                               into out: UnsafeMutablePointer<Float>) {
+        switch dtype {
+        case .bf16:
+            for i in 0..<count {
+                out[i] = Float(bitPattern: UInt32(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)
+            }
+        case .f16:
+            for i in 0..<count {
+                out[i] = Float(Float16(bitPattern: UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
+            }
+        case .f32:
+            for i in 0..<count {
+                out[i] = Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+            }
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// EarshotConvert: checkpoint → .ear conversion (library part of earshot-convert).
