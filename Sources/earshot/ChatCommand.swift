@@ -165,7 +165,7 @@ struct ChatCommand: ParsableCommand {
             }
             if !options.quiet {
                 printError(s.summary.split(separator: "\n").filter { !$0.contains("load") && !$0.contains("total") }
-                    .map { "turn \(turnIndex) " + $0 }.joined(separator: "\n"))
+                    .map { $0.replacingOccurrences(of: "earshot:", with: "earshot[turn \(turnIndex)]:") }.joined(separator: "\n"))
             }
             turnIndex += 1
         }
