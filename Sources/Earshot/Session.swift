@@ -48,6 +48,9 @@ public final class Session: @unchecked Sendable {   // state guarded by `lock`
 
     /// The ids whose keys and values are in the KV cache, in order.
     public internal(set) var contextIds: [Int] = []
+    /// What each cached position holds: the token id, or (negative) a hash of its audio and offset in the
+    /// span — placeholder ids are the same for every audio, so ids alone cannot tell two prompts apart.
+    var contextKeys: [Int] = []
     var cache: KVCache?
     var audioCache: [String: [Float]] = [:]
     let lock = NSLock()
@@ -58,6 +61,7 @@ public final class Session: @unchecked Sendable {   // state guarded by `lock`
     public func reset() {
         lock.lock(); defer { lock.unlock() }
         contextIds = []
+        contextKeys = []
         cache?.reset()
     }
 
@@ -109,6 +113,12 @@ public final class Session: @unchecked Sendable {   // state guarded by `lock`
             let ids = try model.tokenizer.encode(text, special: special, audioSpanTokens: prepared.map(\.spanTokens))
             return PreparedPrompt(ids: ids, audios: prepared)
         } catch { throw .prompt("\(error)") }
+    }
+
+    static func fnv1a(_ s: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
     }
 
     static func cacheKey(_ input: AudioInput) -> String {
@@ -184,6 +194,7 @@ public final class Session: @unchecked Sendable {   // state guarded by `lock`
             }
             decodeTime += now() - s0
             contextIds.append(next)
+            contextKeys.append(next)
         }
         if case .stopString = reason {} else { text += decoder.finish() }
         _ = t0
@@ -219,18 +230,7 @@ public final class Session: @unchecked Sendable {   // state guarded by `lock`
         stats.encodedAudios += todo.count
         stats.cachedAudios += prompt.audios.count - todo.count
 
-        // The shared prefix (at least one new token must run to give logits; the NTK alpha must agree).
-        var common = 0
-        if reusesPrefix, let cache, cache.length == contextIds.count, cache.length > 0,
-           cfg.llm.ntkAlpha(forPrefillLength: ids.count) == cache.ntkAlpha {
-            while common < min(contextIds.count, ids.count - 1) && contextIds[common] == ids[common] { common += 1 }
-        }
-        let cache = ensureCache(capacity: ids.count + max(reserve, 1), keeping: common)
-        if common == 0 { cache.reset() } else { cache.truncate(to: common) }
-        contextIds = Array(ids[..<common])
-        stats.reusedPromptTokens = common
-
-        // Embed the new ids and splice the audio rows that fall in them.
+        // Audio spans: the j-th <audio> … </audio> pair holds audio j.
         let H = cfg.llm.hiddenSize
         let startId = cfg.audio.audioStartId
         let starts = ids.indices.filter { ids[$0] == startId }
@@ -241,6 +241,25 @@ public final class Session: @unchecked Sendable {   // state guarded by `lock`
         guard starts.count == spans.count else {
             throw .prompt("the prompt has \(starts.count) audio spans but \(spans.count) audios were given")
         }
+        var keys = ids
+        for (j, (a, b)) in zip(starts, ends).enumerated() {
+            let h = Session.fnv1a(prompt.audios[j].key)
+            for p in a...b { keys[p] = Int(bitPattern: UInt((h ^ UInt64(p - a)) &* 0x100_0000_01b3)) | Int.min }
+        }
+
+        // The shared prefix (at least one new token must run to give logits; the NTK alpha must agree).
+        var common = 0
+        if reusesPrefix, let cache, cache.length == contextKeys.count, cache.length > 0,
+           cfg.llm.ntkAlpha(forPrefillLength: ids.count) == cache.ntkAlpha {
+            while common < min(contextKeys.count, ids.count - 1) && contextKeys[common] == keys[common] { common += 1 }
+        }
+        let cache = ensureCache(capacity: ids.count + max(reserve, 1), keeping: common)
+        if common == 0 { cache.reset() } else { cache.truncate(to: common) }
+        contextIds = Array(ids[..<common])
+        contextKeys = Array(keys[..<common])
+        stats.reusedPromptTokens = common
+
+        // Embed the new ids and splice the audio rows that fall in them.
         let t0 = now()
         let suffix = Array(ids[common...])
         let logits = try model.compute { () throws(EarshotError) -> [Float] in
@@ -261,6 +280,7 @@ public final class Session: @unchecked Sendable {   // state guarded by `lock`
         }
         stats.prefillSeconds += now() - t0
         contextIds = ids
+        contextKeys = keys
         return logits
     }
 
