@@ -39,7 +39,7 @@ public final class EarFile: @unchecked Sendable {  // immutable after init; the 
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw .io(path: path, operation: "stat", errno: errno) }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw .io(path: path, operation: "open (not a regular file)", errno: EISDIR) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw .io(path: path, operation: "open", errno: (st.st_mode & S_IFMT) == S_IFDIR ? EISDIR : EINVAL) }
         let size = Int(st.st_size)
         guard size >= Layout.headerSize else {
             // Too small to map usefully: validate the few bytes there are (magic, then "truncated").
@@ -155,6 +155,10 @@ public final class EarFile: @unchecked Sendable {  // immutable after init; the 
     public func verify(progress: ((Int, Int) -> Void)? = nil) throws(EarError) {
         let total = index.indexRange.count + blobs.reduce(0) { $0 + $1.storedSize } + tensors.reduce(0) { $0 + $1.byteCount }
         var done = 0
+        // Whole-file sequential read: ask the kernel to read ahead and map in large batches.
+        _ = madvise(UnsafeMutableRawPointer(mutating: mapping.baseAddress), mapping.count, MADV_SEQUENTIAL)
+        _ = madvise(UnsafeMutableRawPointer(mutating: mapping.baseAddress), mapping.count, MADV_WILLNEED)
+        defer { _ = madvise(UnsafeMutableRawPointer(mutating: mapping.baseAddress), mapping.count, MADV_NORMAL) }
         for b in blobs {
             _ = try blob(b)
             done += b.storedSize

@@ -20,14 +20,14 @@ public struct ConversionReport: Sendable {
     public var recipe: String
     /// Size of the written file (0 until the sink finished).
     public var fileBytes: Int
-    /// Context length used for the KV-cache figure in `expectedRAMBytes`.
+    /// KV-cache bytes per token position (keys + values of every layer, f16 as the runtime stores them).
     public var kvBytesPerToken: Int
 
     public var parameterCount: Int { tensors.reduce(0) { $0 + $1.elementCount } }
     public var tensorBytes: Int { tensors.reduce(0) { $0 + $1.bytes } }
     public var bitsPerWeight: Double { parameterCount > 0 ? 8 * Double(tensorBytes) / Double(parameterCount) : 0 }
 
-    /// Resident weights when running (the mapped tensors) plus an f32 KV cache for `tokens` positions.
+    /// Resident weights when running (the mapped tensors) plus an f16 KV cache for `tokens` positions.
     public func expectedRAMBytes(tokens: Int) -> Int { tensorBytes + tokens * kvBytesPerToken }
 
     /// Count of tensors per storage type, e.g. "q4 224, q8 130, f16 1, f32 …".

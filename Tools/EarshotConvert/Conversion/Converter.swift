@@ -51,7 +51,7 @@ public enum Converter {
         let total = plan.reduce(0) { $0 + $1.source.byteCount }
         var done = 0
         var report = ConversionReport(tensors: [], recipe: options.recipe.name, fileBytes: 0,
-                                      kvBytesPerToken: 2 * checkpoint.config.numLayers * checkpoint.config.hiddenSize * 4)
+                                      kvBytesPerToken: 2 * checkpoint.config.numLayers * checkpoint.config.hiddenSize * 2)
         for (i, p) in plan.enumerated() {
             progress(.tensorStarted(index: i, count: plan.count, name: p.canonicalName, type: p.type))
             let file = checkpoint.shards[p.shard]!
