@@ -18,7 +18,7 @@ public struct WindowResult: Sendable {
         let text = result.text.hasPrefix("<|0.00|>") ? result.text : "<|0.00|>" + result.text
         let words = TimestampParser.parse(text, offset: startSeconds)
         if result.text.contains("<|"), !words.isEmpty { return TimestampParser.segments(words) }
-        let plain = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let plain = result.text.trimmingCharacters(in: .whitespacesAndNewlines)
         return plain.isEmpty ? [] : [TimedText(start: startSeconds, end: startSeconds + durationSeconds, text: plain)]
     }
 }

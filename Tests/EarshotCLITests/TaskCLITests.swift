@@ -104,6 +104,25 @@ import EarshotTestSupport
         #expect((one?["windows"] as? [Any])?.count == 1)
     }
 
+    @Test func samplingIsSeededAndFlagsApply() throws {
+        let base = ["transcribe", "audio/jfk.wav", "--max-tokens", "8", "--print-ids", "--quiet"]
+        let a = try TaskGoldens.earshot(base + ["--seed", "7", "--temperature", "1.5", "--top-p", "1"])
+        let b = try TaskGoldens.earshot(base + ["--seed", "7", "--temperature", "1.5", "--top-p", "1"])
+        let c = try TaskGoldens.earshot(base + ["--seed", "8", "--temperature", "1.5", "--top-p", "1"])
+        #expect(a.exitCode == 0 && !TaskGoldens.idLines(a.stdout).isEmpty, "\(a)")
+        #expect(a.stdout == b.stdout)                  // same seed, same tokens
+        #expect(a.stdout != c.stdout)                  // 8 tokens from a near-flat distribution: seeds differ
+        // top-k 1 is greedy whatever the temperature and seed.
+        let k1 = try TaskGoldens.earshot(base + ["--top-k", "1", "--seed", "99", "--temperature", "2"])
+        #expect(TaskGoldens.idLines(k1.stdout) == [Array(TaskGoldens.ints(TaskGoldens.run("asr")["greedy_ids"]).prefix(8))])
+        // --stop cuts the text; --quiet prints no summary; --verbose adds the window and stop lines.
+        let stopped = try TaskGoldens.earshot(["transcribe", "audio/jfk.wav", "--greedy", "--stop", "happy", "--quiet"])
+        #expect(stopped.stdout == "airport쯧 Также \n" && stopped.stderr.isEmpty, "\(stopped)")
+        let verbose = try TaskGoldens.earshot(["transcribe", "audio/jfk.wav", "--greedy", "--max-tokens", "2", "--verbose"])
+        #expect(verbose.stderr.contains("window 0 at 0.00 s") && verbose.stderr.contains("stopped on max tokens"), "\(verbose)")
+        #expect(verbose.stderr.contains("earshot: decode"))
+    }
+
     @Test func refusalsAreOneClearLine() throws {
         let noModel = try CLIRunner.run(["transcribe", "audio/jfk.wav"], currentDirectory: Fixtures.directory)
         #expect(noModel.exitCode == 1)
