@@ -76,6 +76,19 @@ import EarshotTestSupport
         #expect(bad.exitCode == 1 && bad.stderr.contains("session file"), "\(bad)")
     }
 
+    @Test func turnsFromJSON() throws {
+        let dir = try TemporaryDirectory("earshot-chat-json")
+        let turns = #"[{"text": "What does the speaker say?", "audios": ["audio/jfk.wav"]}, {"text": "Summarise it in three words."}]"#
+        try Data(turns.utf8).write(to: URL(fileURLWithPath: dir.path("t.json")))
+        let r = try TaskGoldens.earshot(["chat", "--greedy", "--json", "--max-tokens", "16", "--quiet", "--turns-json", dir.path("t.json")])
+        let objects = r.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        #expect(objects.map { $0["response"] as? String } == Self.turns.map { $0["response"] as? String }, "\(r)")
+        let bad = try TaskGoldens.earshot(["chat", "--turns-json", "-"], input: Data("{}".utf8))
+        #expect(bad.exitCode == 1 && bad.stderrLines.count == 1, "\(bad)")
+    }
+
     @Test func resetForgetsTheHistory() throws {
         // After /reset, turn 2 is a first turn again: its prompt has no history.
         let r = try TaskGoldens.earshot(["chat", "--greedy", "--print-prompt-ids", "--max-tokens", "2", "--quiet", "--print-ids",
