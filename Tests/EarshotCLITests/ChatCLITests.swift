@@ -89,6 +89,22 @@ import EarshotTestSupport
         #expect(bad.exitCode == 1 && bad.stderrLines.count == 1, "\(bad)")
     }
 
+    @Test func severalAudiosInOneTurn() throws {
+        // "Audio 1:<audio>jfk</audio>\nAudio 2:<audio>flac</audio>\nCompare." → two spans (277 and 148) in order.
+        let r = try TaskGoldens.earshot(["chat", "--greedy", "--print-prompt-ids", "--print-ids", "--max-tokens", "2", "--quiet",
+                                         "--turn", "/audio audio/jfk.wav", "--turn", "/audio audio/1272-128104-0000.flac",
+                                         "--turn", "Compare."])
+        #expect(r.exitCode == 0, "\(r)")
+        let prompt = TaskGoldens.idLines(r.stdout).first ?? []
+        let starts = prompt.indices.filter { prompt[$0] == 155163 }, ends = prompt.indices.filter { prompt[$0] == 155164 }
+        #expect(starts.count == 2 && ends.count == 2)
+        if starts.count == 2 && ends.count == 2 {
+            #expect(ends[0] - starts[0] + 1 == 277 && ends[1] - starts[1] + 1 == 148)
+            // "Audio 2:" = [14755, 220, 17, 25] sits between the spans, after "\n" (198).
+            #expect(Array(prompt[(ends[0] + 1)...(ends[0] + 5)]) == [198, 14755, 220, 17, 25])
+        }
+    }
+
     @Test func resetForgetsTheHistory() throws {
         // After /reset, turn 2 is a first turn again: its prompt has no history.
         let r = try TaskGoldens.earshot(["chat", "--greedy", "--print-prompt-ids", "--max-tokens", "2", "--quiet", "--print-ids",

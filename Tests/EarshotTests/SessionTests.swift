@@ -53,6 +53,23 @@ enum LibGoldens {
         #expect(again.ids == fresh.ids)
     }
 
+    @Test func theKVCacheGrowsKeepingThePrefix() throws {
+        // A text-only golden first (cache of 256 rows), then a 600-token prompt that shares its prefix:
+        // the cache is replaced by a bigger one with the prefix rows copied; same tokens as a fresh session.
+        let golden = LibGoldens.run("text_only")
+        let text = golden["prompt"] as! String
+        let s = model.makeSession()
+        var stats = GenerationStats()
+        let first = try s.generate(try s.prepare(raw: text, audios: [], stats: &stats), options: LibGoldens.greedy(20))
+        #expect(first.ids == LibGoldens.ints(golden["greedy_ids"]))
+        let long = text + String(repeating: " and then the model kept on speaking", count: 80)
+        let grown = try s.generate(try s.prepare(raw: long, audios: [], stats: &stats), options: LibGoldens.greedy(5))
+        #expect(grown.stats.reusedPromptTokens == 14 && grown.stats.promptTokens > 256)
+        let fresh = model.makeSession()
+        let expected = try fresh.generate(try fresh.prepare(raw: long, audios: [], stats: &stats), options: LibGoldens.greedy(5))
+        #expect(grown.ids == expected.ids)
+    }
+
     @Test func defaultsComeFromTheGenerationConfig() {
         #expect(model.defaults.topP == 0.8 && model.defaults.topK == 0 && model.defaults.chatFormat == "raw")
         #expect(model.chatDefaults.topP == 0.5 && model.chatDefaults.maxWindowSize == 6144)
