@@ -300,11 +300,12 @@ public final class Session: @unchecked Sendable {   // state guarded by `lock`
     // MARK: - Tasks
 
     /// Runs a base-model task on one audio (the reference's single 30 s window).
-    public func run(_ task: AudioTask, audio: AudioInput, options: GenerationOptions, cancel: CancellationFlag? = nil,
+    /// `options` nil: `defaultOptions(for: task)`.
+    public func run(_ task: AudioTask, audio: AudioInput, options: GenerationOptions? = nil, cancel: CancellationFlag? = nil,
                     onToken: (TokenEvent) -> Bool = { _ in true }) throws(EarshotError) -> GenerationResult {
         var stats = GenerationStats()
         let prompt = try prepare(task: task, audio: audio, stats: &stats)
-        return try generate(prompt, options: options, stats: &stats, cancel: cancel, onToken: onToken)
+        return try generate(prompt, options: options ?? defaultOptions(for: task), stats: &stats, cancel: cancel, onToken: onToken)
     }
 
     /// The task's options with the model's defaults: its generation config's sampling, the task's eval
@@ -315,7 +316,7 @@ public final class Session: @unchecked Sendable {   // state guarded by `lock`
     }
 
     /// Streams a task's tokens as an AsyncSequence; cancelling the consuming task stops generation.
-    public func stream(_ task: AudioTask, audio: AudioInput, options: GenerationOptions) -> AsyncThrowingStream<TokenEvent, any Error> {
+    public func stream(_ task: AudioTask, audio: AudioInput, options: GenerationOptions? = nil) -> AsyncThrowingStream<TokenEvent, any Error> {
         Session.makeStream { flag, yield in
             _ = try self.run(task, audio: audio, options: options, cancel: flag) { yield($0); return true }
         }

@@ -53,7 +53,7 @@ import EarshotTestSupport
             #expect(try promptIds(args + ["audio/jfk.wav"]) == T.jfkSpan + tags, "\(args)")
         }
         // ask: the question's BPE ids between the tags ("Hello world" = [9707, 1879], spec §5).
-        #expect(try promptIds(["ask", "audio/jfk.wav", "Hello world"]) == T.jfkSpan + [T.soa, T.en, T.question, 9707, 1879, T.answer])
+        #expect(try promptIds(["ask", "Hello world", "audio/jfk.wav"]) == T.jfkSpan + [T.soa, T.en, T.question, 9707, 1879, T.answer])
     }
 
     @Test func greedyTranscribeAndCaptionEqualTheGoldens() throws {

@@ -47,3 +47,13 @@ func libraryExample(modelPath: String, audioPath: String) async throws -> String
         #expect(docs.contains("```swift\nimport Earshot\n\n" + snippet + "```"), "Docs/library-example.md is out of date")
     }
 }
+
+/// The README's short library snippet, compiled (not run: it names a model file the tests do not have).
+func readmeSnippet() throws {
+    let model = try EarshotModel(path: "qwen-audio.q4.ear")     // once; Sendable, share it
+    let session = model.makeSession()
+    let result = try session.run(.transcribe(language: .en), audio: .file("speech.wav")) { token in
+        print(token.text, terminator: ""); return true          // return false to stop
+    }
+    _ = result
+}
