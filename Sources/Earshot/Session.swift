@@ -159,33 +159,42 @@ public final class Session: @unchecked Sendable {   // state guarded by `lock`
         var context = prompt.ids
         var generated: [Int] = []
         var text = ""
+        // Streamed text lags the decoded text by (longest stop string − 1) characters, so a stop string is
+        // never streamed; the rest is flushed with the last token.
+        var emitted = 0
+        let holdBack = max((options.stopStrings.map(\.count).max() ?? 0) - 1, 0)
+        func release(upTo end: Int) -> String {
+            guard end > emitted else { return "" }
+            let piece = String(text.dropFirst(emitted).prefix(end - emitted))
+            emitted = end
+            return piece
+        }
         var reason = StopReason.maxTokens
-        let t0 = now()
         var decodeTime = 0.0
         while generated.count < options.maxTokens {
             if cancel?.isCancelled == true || Task.isCancelled { reason = .cancelled; break }
             let next = logits.withUnsafeMutableBufferPointer { sampler.next(logits: $0, context: context) }
             generated.append(next)
             context.append(next)
+            let index = generated.count - 1
             if options.stopIds.contains(next) {
                 reason = .stopToken(next)
-                _ = onToken(TokenEvent(index: generated.count - 1, id: next, text: ""))
+                text += decoder.finish()
+                _ = onToken(TokenEvent(index: index, id: next, text: release(upTo: text.count)))
                 break
             }
-            var piece: String
-            do { piece = try decoder.append(next) } catch { throw .model("cannot decode token \(next): \(error)") }
-            text += piece
+            do { text += try decoder.append(next) } catch { throw .model("cannot decode token \(next): \(error)") }
+            let last = generated.count == options.maxTokens
+            if last { text += decoder.finish() }
             if let stop = options.stopStrings.first(where: { !$0.isEmpty && text.contains($0) }) {
-                let cut = text.range(of: stop)!.lowerBound
-                let before = text.count - piece.count
-                piece = String(text[..<cut].dropFirst(max(before, 0)))
-                text = String(text[..<cut])
-                _ = onToken(TokenEvent(index: generated.count - 1, id: next, text: piece))
+                text = String(text[..<text.range(of: stop)!.lowerBound])
+                _ = onToken(TokenEvent(index: index, id: next, text: release(upTo: text.count)))
                 reason = .stopString(stop)
                 break
             }
-            if !onToken(TokenEvent(index: generated.count - 1, id: next, text: piece)) { reason = .cancelled; break }
-            if generated.count == options.maxTokens { break }
+            let piece = release(upTo: last ? text.count : text.count - holdBack)
+            if !onToken(TokenEvent(index: index, id: next, text: piece)) { reason = .cancelled; break }
+            if last { break }
             let s0 = now()
             let cache = self.cache!
             let lm = model.runtime.model
@@ -196,8 +205,7 @@ public final class Session: @unchecked Sendable {   // state guarded by `lock`
             contextIds.append(next)
             contextKeys.append(next)
         }
-        if case .stopString = reason {} else { text += decoder.finish() }
-        _ = t0
+        if reason == .cancelled { text += decoder.finish() }
         stats.generatedTokens = generated.count
         stats.decodeSeconds = decodeTime
         return GenerationResult(ids: generated, text: text, stopReason: reason, stats: stats)

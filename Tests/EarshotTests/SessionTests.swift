@@ -109,6 +109,20 @@ enum LibGoldens {
         #expect(r.stopReason == .stopString("happy"))
         #expect(r.text == "airport쯧 Также ")
         #expect(r.ids == Array(LibGoldens.ints(LibGoldens.run("asr")["greedy_ids"]).prefix(4)))
+        // The streamed pieces add up to the text and never show the stop string, even split across tokens.
+        options.stopStrings = ["thinkerfe"]
+        var streamed = ""
+        let split = try session.run(.transcribe(language: .en), audio: .file(LibGoldens.jfk), options: options) {
+            streamed += $0.text
+            #expect(!streamed.contains("thinker"))
+            return true
+        }
+        #expect(split.text == "airport쯧 Также happy " && streamed == split.text)
+        // Without a stop string hit, everything is flushed by the last token.
+        options.stopStrings = ["never appears"]
+        streamed = ""
+        let full = try session.run(.transcribe(language: .en), audio: .file(LibGoldens.jfk), options: options) { streamed += $0.text; return true }
+        #expect(full.stopReason == .maxTokens && streamed == full.text && full.text == LibGoldens.run("asr")["greedy_text"] as? String)
     }
 
     @Test func stopIdsEndGeneration() throws {
