@@ -31,6 +31,9 @@ struct TranscribeCommand: ParsableCommand {
     var audio: String
 
     func run() throws {
+        if let m = options.model, WhisperTranscriber.isWhisperModel(path: m) {   // Sources/earshot/WhisperTranscribe.swift
+            return try runWhisperTranscribe(model: m, audio: audio, greedy: options.greedy, output: output)
+        }
         let task = AudioTask.transcribe(language: try parseLanguage(lang, option: "--lang"), itn: itn)
         try runTask(task, command: "transcribe", audio: audio, options: options, output: output)
     }
