@@ -8,8 +8,9 @@ struct TranscribeCommand: ParsableCommand {
         abstract: "Transcribe speech (Qwen-Audio ASR task tags).",
         discussion: """
             Prompt: <audio>FILE</audio><|startoftranscript|><|LANG|><|transcribe|><|LANG|><|notimestamps|><|wo_itn|> \
-            (<|itn|> with --itn), greedy-friendly defaults from the model's generation config, at most 256 tokens. \
-            Audio longer than 30 s runs in 30 s windows (--truncate: only the first 30 s, like the reference).
+            (<|itn|> with --itn). Sampling defaults come from the model's generation config (the eval \
+            scripts decode with --greedy); at most 256 tokens. Audio longer than 30 s runs in 30 s windows \
+            with their time offsets (--truncate: only the first 30 s, like the reference).
 
             With no --model it uses the default model (Whisper tiny.en, q8) that Tools/get-default-model.sh \
             installs in ~/.cache/earshot ($EARSHOT_CACHE); a Whisper model runs Whisper's own pipeline \
@@ -18,7 +19,8 @@ struct TranscribeCommand: ParsableCommand {
             Examples:
               earshot transcribe talk.wav                                   # the default model
               earshot transcribe --model qwen-audio.q4.ear talk.wav
-              earshot transcribe --model m.ear --lang zh --itn --format srt meeting.flac > meeting.srt
+              earshot transcribe --model m.ear --lang zh --itn --format srt \\
+                meeting.flac > meeting.srt
             """)
 
     @OptionGroup var options: ModelOptions
