@@ -71,7 +71,7 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // The library product a kiosk app embeds.
         .target(name: "Earshot",
-                dependencies: ["EarshotFormat", "EarshotKernels", "EarshotAudio", "EarshotTokenizer", "EarshotModels"]),
+                dependencies: ["EarshotFormat", "EarshotKernels", "EarshotAudio", "EarshotTokenizer", "EarshotModels", "CZstd"]),
 
         // Executables.
         .executableTarget(name: "earshot",

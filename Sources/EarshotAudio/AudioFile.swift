@@ -106,7 +106,9 @@ public final class AudioFile {
     /// A request reaching past the end returns what exists; a decoder that stops before the declared
     /// end throws `.truncated` (unless `options.allowTruncated`) or `.corrupt` when nothing decodes.
     public func readMono(from start: Int = 0, count: Int? = nil) throws(AudioError) -> [Float] {
-        guard start >= 0, (count ?? 0) >= 0, start <= declaredFrames + shortfallTolerance else {
+        // Reading on from the current position is always allowed (MP3 lengths are estimates); a jump
+        // must land inside the declared length.
+        guard start >= 0, (count ?? 0) >= 0, start == position || start <= declaredFrames + shortfallTolerance else {
             throw .rangeOutOfBounds(path: path, start: start, count: count ?? -1, frames: declaredFrames)
         }
         try seek(to: start)
@@ -122,6 +124,10 @@ public final class AudioFile {
                 Int(sf_readf_float(handle, buf.baseAddress, sf_count_t(ask)))
             }
             if got <= 0 { break }
+            // Float formats can carry NaN/Inf, which would poison the whole log-mel (its global max).
+            if let bad = interleaved.withUnsafeBufferPointer({ b in (0..<(got * channels)).first { !b[$0].isFinite } }) {
+                throw .corrupt(path: path, detail: "non-finite sample at frame \(position + bad / channels)")
+            }
             position += got
             if channels == 1 {
                 out.append(contentsOf: interleaved[0..<got])

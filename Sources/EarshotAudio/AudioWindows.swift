@@ -34,8 +34,9 @@ public struct AudioWindow: Sendable {
     }
 }
 
-/// Streams a file as 16 kHz windows: decodes only the source frames each window needs (plus the
-/// resampler's reach), so a long recording never sits in memory whole. The samples equal those of
+/// Streams a file as 16 kHz windows: decodes the file forward once, keeping only the source frames the
+/// next window needs (its span plus the resampler's reach), so a long recording never sits in memory
+/// whole. Never seeks (MP3 decoders are not bit-exact across a seek), so the samples equal those of
 /// `AudioLoader.load` for the same range, bit for bit.
 public final class AudioWindowReader {
     public let file: AudioFile
@@ -44,8 +45,10 @@ public final class AudioWindowReader {
     let options: AudioLoader.Options
     let resampler: Resampler
     private var nextIndex = 0
-    /// Total 16 kHz samples, known once the decoder has reached the end.
-    private var knownTotal: Int?
+    /// Decoded source frames `bufferStart ..< bufferStart + buffer.count`.
+    private var buffer: [Float] = []
+    private var bufferStart = 0
+    private var reachedEnd = false
 
     public init(path: String, length: Int = AudioWindow.defaultLength, hop: Int? = nil,
                 options: AudioLoader.Options = .init()) throws(AudioError) {
@@ -59,17 +62,26 @@ public final class AudioWindowReader {
     /// The next window, or nil after the last one.
     public func next() throws(AudioError) -> AudioWindow? {
         let start = nextIndex * hop
-        if let total = knownTotal, start >= total { return nil }
         let wanted = start..<(start + length)
         let need = resampler.inputRange(forOutput: wanted)
-        let readStart = max(0, need.lowerBound)
-        let source = try file.readMono(from: min(readStart, file.declaredFrames), count: need.upperBound - readStart)
-        if source.count < need.upperBound - readStart {
-            knownTotal = resampler.outputCount(forInput: readStart + source.count)
+        // Decode forward until the buffer covers `need` (or the file ends).
+        let bufferEnd = bufferStart + buffer.count
+        if !reachedEnd && bufferEnd < need.upperBound {
+            let more = try file.readMono(from: bufferEnd, count: need.upperBound - bufferEnd)
+            if more.count < need.upperBound - bufferEnd { reachedEnd = true }
+            buffer += more
         }
-        let end = min(wanted.upperBound, knownTotal ?? Int.max)
+        // Forget what no later window needs.
+        let keepFrom = max(0, need.lowerBound)
+        if keepFrom > bufferStart {
+            let drop = min(keepFrom - bufferStart, buffer.count)
+            buffer.removeFirst(drop)
+            bufferStart += drop
+        }
+        var end = wanted.upperBound
+        if reachedEnd { end = min(end, resampler.outputCount(forInput: bufferStart + buffer.count)) }
         if end <= start { return nil }
-        var samples = resampler.resample(source, inputStart: readStart, outputRange: start..<end)
+        var samples = resampler.resample(buffer, inputStart: bufferStart, outputRange: start..<end)
         if options.quantizeToInt16 { Resampler.quantizeToInt16(&samples) }
         defer { nextIndex += 1 }
         return AudioWindow(index: nextIndex, startSample: start, samples: samples)

@@ -6,8 +6,9 @@
 //
 // Speed: 8 frames go through the FFT together, one per SIMD lane; the filterbank product skips the
 // zeros of F (391 of 16 080 entries are non-zero for 80 bins); frames that only see zero samples (the
-// padding of a short clip) skip the FFT; log10 is a vector polynomial. `threads > 1` splits the frames.
-import Dispatch
+// padding of a short clip) skip the FFT; log10 is a vector polynomial. `threads > 1` splits the frames
+// over the kernels' shared thread pool.
+import EarshotKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -58,7 +59,8 @@ public struct LogMelSpectrogram: Sendable {
     }
 
     /// Log-mel of the first 30 s of `samples` (16 kHz mono, zero-padded when shorter), [bins × 3000].
-    /// `threads` > 1 computes frame blocks in parallel (same result bit for bit).
+    /// `threads` > 1 computes frame blocks in parallel on `ThreadPool.shared` (as many threads as the
+    /// pool has active, EARSHOT_THREADS); the result is the same bit for bit.
     public func compute(_ samples: [Float], threads: Int = 1) -> LogMel {
         let frames = LogMelSpectrogram.chunkFrames
         var mel = [Float](repeating: 0, count: bins * frames)
@@ -66,17 +68,17 @@ public struct LogMelSpectrogram: Sendable {
         padded.withUnsafeBufferPointer { xb in
             mel.withUnsafeMutableBufferPointer { mb in
                 let x = xb.baseAddress!
-                let out = SendablePointer(mb.baseAddress!)
-                let nz = nonZeroSpan(xb)
+                let out = mb.baseAddress!
+                let nz = nonZeroSpan(sampleCount: samples.count)
                 let batches = frames / 8
-                let workers = max(1, min(threads, batches))
-                if workers == 1 {
-                    melBatches(0..<batches, x: x, nonZero: nz, out: out.pointer)
+                if threads <= 1 {
+                    melBatches(0..<batches, x: x, nonZero: nz, out: out)
                 } else {
-                    let xs = SendablePointer(UnsafeMutablePointer(mutating: x))
-                    DispatchQueue.concurrentPerform(iterations: workers) { w in
-                        let lo = batches * w / workers, hi = batches * (w + 1) / workers
-                        melBatches(lo..<hi, x: UnsafePointer(xs.pointer), nonZero: nz, out: out.pointer)
+                    // Small chunks so the pool's dynamic hand-out balances uneven (silent) regions.
+                    let chunks = min(batches, 4 * threads)
+                    ThreadPool.shared.parallelFor(chunks) { c in
+                        let lo = batches * c / chunks, hi = batches * (c + 1) / chunks
+                        melBatches(lo..<hi, x: x, nonZero: nz, out: out)
                     }
                 }
             }
@@ -88,25 +90,27 @@ public struct LogMelSpectrogram: Sendable {
     /// The padded signal the frames read: [200 reflected | 480 000 samples (zero-padded) | 200 reflected].
     func reflectPadded(_ samples: [Float]) -> [Float] {
         let n = LogMelSpectrogram.chunkSamples, pad = LogMelSpectrogram.nFFT / 2
-        var xp = [Float](repeating: 0, count: n + 2 * pad)
         let count = min(samples.count, n)
-        xp.withUnsafeMutableBufferPointer { p in
+        return [Float](unsafeUninitializedCapacity: n + 2 * pad) { p, initialized in
+            let base = p.baseAddress!
             samples.withUnsafeBufferPointer { s in
-                if count > 0 { (p.baseAddress! + pad).update(from: s.baseAddress!, count: count) }
+                if count > 0 { (base + pad).initialize(from: s.baseAddress!, count: count) }
             }
+            (base + pad + count).initialize(repeating: 0, count: n - count + pad)
             for i in 0..<pad {
-                p[i] = p[2 * pad - i]                      // x[200 − i]
-                p[pad + n + i] = p[pad + n - 2 - i]        // x[n − 2 − i]
+                base[i] = base[2 * pad - i]                      // x[200 − i]
+                base[pad + n + i] = base[pad + n - 2 - i]        // x[n − 2 − i]
             }
+            initialized = n + 2 * pad
         }
-        return xp
     }
 
-    /// First and one-past-last index of non-zero samples (empty range when all are zero).
-    private func nonZeroSpan(_ x: UnsafeBufferPointer<Float>) -> Range<Int> {
-        guard let first = x.firstIndex(where: { $0 != 0 }) else { return 0..<0 }
-        let last = x.lastIndex(where: { $0 != 0 })!
-        return first..<(last + 1)
+    /// Where the padded signal can be non-zero: the samples and their reflections (everything after a
+    /// clip shorter than 30 s is zero padding, so its frames skip the FFT).
+    private func nonZeroSpan(sampleCount: Int) -> Range<Int> {
+        let n = LogMelSpectrogram.chunkSamples, pad = LogMelSpectrogram.nFFT / 2
+        if sampleCount == 0 { return 0..<0 }
+        return sampleCount >= n ? 0..<(n + 2 * pad) : 0..<(pad + sampleCount)
     }
 
     /// STFT power + filterbank for frame batches (8 frames each) into `out` [bins × 3000] (linear mel).
@@ -187,10 +191,4 @@ public struct LogMelSpectrogram: Sendable {
             for i in (vectors * 8)..<count { b[i] = (max(b[i], m - 8) + 4) * 0.25 }
         }
     }
-}
-
-/// A pointer handed to worker threads that write disjoint ranges.
-struct SendablePointer: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Float>
-    init(_ p: UnsafeMutablePointer<Float>) { pointer = p }
 }

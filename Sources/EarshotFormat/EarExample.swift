@@ -7,8 +7,16 @@
 // layout is Formats/quant-blocks.md, owned by the kernels).
 
 public enum EarExample {
-    /// Writes the full example (about 17 KiB) to `path`.
+    /// Writes the full example (about 20 KiB) to `path`.
     public static func write(path: String, converter: String = "EarshotFormat.EarExample") throws(EarError) {
+        let w = try EarWriter(path: path)
+        try addContent(to: w, converter: converter)
+        try w.finish()
+    }
+
+    /// Adds the example's metadata, tensors and blobs to an open writer (callers may add more, then
+    /// finish it).
+    public static func addContent(to w: EarWriter, converter: String = "EarshotFormat.EarExample") throws(EarError) {
         let metadata: EarMetadata = [
             "general.architecture": "example",
             "general.name": "earshot example file",
@@ -21,7 +29,7 @@ public enum EarExample {
             "example.stop_ids": [151643, 151645],
             "example.labels": ["alpha", "beta"],
         ]
-        let w = try EarWriter(path: path, metadata: metadata)
+        for key in metadata.keys { w.metadata[key] = metadata[key] }
         var rng = ExampleRNG(seed: 0x5EED)
         try w.addTensor(name: "example.f32", shape: [4, 64], f32: (0..<256).map { _ in rng.nextFloat() })
         try w.addTensor(name: "example.f16", dtype: .f16, shape: [4, 64],
@@ -40,7 +48,6 @@ public enum EarExample {
         let config = #"{"architectures": ["Example"], "hidden_size": 64, "note": "stored zstd-compressed"}"#
         try w.addBlob(name: "config.json", bytes: Array(config.utf8), compression: .zstd)
         try w.addBlob(name: "notes.txt", bytes: Array("an uncompressed blob\n".utf8), compression: .raw)
-        try w.finish()
     }
 
     /// Writes the tiny file shown as a hexdump in Formats/EAR.md: one f32 [2, 2] tensor, one raw blob.

@@ -39,7 +39,7 @@ public final class EarFile: @unchecked Sendable {  // immutable after init; the 
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw .io(path: path, operation: "stat", errno: errno) }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw .io(path: path, operation: "open (not a regular file)", errno: EISDIR) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw .io(path: path, operation: "open", errno: (st.st_mode & S_IFMT) == S_IFDIR ? EISDIR : EINVAL) }
         let size = Int(st.st_size)
         guard size >= Layout.headerSize else {
             // Too small to map usefully: validate the few bytes there are (magic, then "truncated").

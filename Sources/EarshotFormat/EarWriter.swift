@@ -1,11 +1,12 @@
 // EarWriter: writes a .ear file in one pass, streaming tensor data (nothing is held in memory but
 // the small index), and never leaves a partial file at the destination:
-//   - everything goes to `<path>.tmp-<pid>-<n>` in the same directory (so the final rename is atomic);
+//   - everything goes to `<path>.tmp-<pid>-<random>` in the same directory (so the final rename is atomic);
 //   - `finish()` writes the index and header, fsyncs, re-opens the result with the validating reader,
 //     renames it over `path` and fsyncs the directory;
 //   - any error (bad input, I/O failure, a throwing data source), `cancel()`, or dropping the writer
 //     without `finish()` deletes the temporary file; the writer is closed afterwards.
-// Only a hard kill (SIGKILL, power loss) can leave a `*.ear.tmp-*` file behind, never a partial `path`.
+// Executables may call `EarWriter.deleteTemporaryFilesOnSignals()` so Ctrl-C/SIGTERM also clean up;
+// only a hard kill (SIGKILL, power loss) can then leave a `*.ear.tmp-*` file, never a partial `path`.
 //
 // Usage:
 //   let w = try EarWriter(path: "model.ear", metadata: ["general.architecture": "qwen-audio"])
@@ -38,18 +39,25 @@ public final class EarWriter {
     private var tensors: [TensorInfo] = []
     private var blobs: [BlobInfo] = []
     private var names = Set<String>()  // "t:" / "b:" prefixed, to check duplicates per kind
-
-    nonisolated(unsafe) private static var counter = 0
+    private var registrySlot: Int?     // for deleteTemporaryFilesOnSignals()
 
     /// Creates the temporary file next to `path` and reserves the header. `path`'s directory must
     /// exist and be writable.
     public init(path: String, metadata: EarMetadata = EarMetadata()) throws(EarError) {
         self.path = path
         self.metadata = metadata
-        EarWriter.counter &+= 1
-        temporaryPath = "\(path).tmp-\(getpid())-\(EarWriter.counter)"
-        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .io(path: temporaryPath, operation: "create", errno: errno) }
+        // A random suffix (O_EXCL: never clobber; retry on the rare collision).
+        var candidate = ""
+        var fd: Int32 = -1
+        for _ in 0..<8 {
+            candidate = "\(path).tmp-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+            fd = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            if fd >= 0 || errno != EEXIST { break }
+        }
+        temporaryPath = candidate
+        guard fd >= 0 else { throw .io(path: candidate, operation: "create", errno: errno) }
+        self.fd = fd
+        registrySlot = TemporaryFileRegistry.register(candidate)
         buffer.reserveCapacity(EarWriter.bufferCapacity)
         do {
             // Header placeholder and padding up to the data region (rewritten by finish()).
@@ -105,6 +113,7 @@ public final class EarWriter {
             let offset = position
             defer { sink.writer = nil }
             try produce(sink)
+            guard case .open = state else { throw closedError() }   // a sink write failed and was swallowed
             guard sink.written == expected else {
                 throw EarError.tensorDataSizeMismatch(tensor: name, expected: UInt64(expected), written: UInt64(sink.written))
             }
@@ -182,6 +191,8 @@ public final class EarWriter {
             _ = try EarFile(path: temporaryPath)  // never publish a file our own reader rejects
             guard rename(temporaryPath, path) == 0 else { throw EarError.io(path: path, operation: "rename", errno: errno) }
             state = .finished
+            TemporaryFileRegistry.unregister(registrySlot)
+            registrySlot = nil
             syncDirectory()
         }
     }
@@ -269,9 +280,11 @@ public final class EarWriter {
         }
     }
 
-    private func abandon(_ reason: String) {
+    fileprivate func abandon(_ reason: String) {
         if fd >= 0 { close(fd); fd = -1 }
         unlink(temporaryPath)
+        TemporaryFileRegistry.unregister(registrySlot)
+        registrySlot = nil
         state = .failed(reason)
     }
 
@@ -356,7 +369,12 @@ public final class EarTensorSink {
         guard bytes.count <= expected - written else {
             throw .tensorDataSizeMismatch(tensor: name, expected: UInt64(expected), written: UInt64(written + bytes.count))
         }
-        try writer.append(bytes)
+        do {
+            try writer.append(bytes)
+        } catch {
+            writer.abandon(error.description)   // even if the producer swallows the error, the file is gone
+            throw error
+        }
         hash.update(bytes)
         written += bytes.count
     }

@@ -28,15 +28,32 @@ public enum Kernels {
         if w.cols == 0 { for i in 0..<(tokens &* w.rows) { y[i] = 0 }; return }
         let quantized = (w.type == .q8 || w.type == .q4) && activations == .int8
         if !quantized { return floatMatmul(w, x, tokens: tokens, y, path: path) }
+        // Decode (few tokens): rows one at a time, or 4 rows sharing each activation load when the rows are
+        // long (K > 4096: the activations then fall out of L1 otherwise). Measured with `earshot bench
+        // kernels`: at K = 4096 four concurrent row streams cost 25–30% of the bandwidth, at K = 11008
+        // one row at a time costs 35–40%.
         let effective = nativePath(path)
-        let act = QuantizedActivations(x, tokens: tokens, cols: w.cols, withPairs: effective == .portable)
+        let act = QuantizedActivations(x, tokens: tokens, cols: w.cols, withPairs: effective == .portable,
+                                       superBlocks: w.type == .q4)
         forRowChunks(w.rows, tokens: tokens) { r0, r1 in
             switch effective {
             case .avx512:
                 #if arch(x86_64)
-                if w.type == .q8 {
+                if w.type == .q8 && tokens >= 8 && w.cols % 64 == 0 {
+                    AVX512.q8Gemm(w.base, rowBytes: w.rowBytes, cols: w.cols, rows: r0..<r1, act.codes, act.scales,
+                                  act.sums, tokens: tokens, y, ldy: w.rows)
+                } else if w.type == .q8 && w.cols % 64 == 0 && w.cols > 4096 {
+                    AVX512.q8Matvec(w.base, rowBytes: w.rowBytes, cols: w.cols, rows: r0..<r1, act.codes, act.scales,
+                                    act.sums, tokens: tokens, y, ldy: w.rows)
+                } else if w.type == .q8 {
                     AVX512.q8Matmul(w.base, rowBytes: w.rowBytes, cols: w.cols, rows: r0..<r1, act.codes, act.scales,
                                     act.sums, tokens: tokens, y, ldy: w.rows)
+                } else if tokens >= 8 && w.cols % 256 == 0 {
+                    AVX512.q4Gemm(w.base, rowBytes: w.rowBytes, cols: w.cols, rows: r0..<r1, act.codes, act.scales,
+                                  act.sums, tokens: tokens, y, ldy: w.rows)
+                } else if w.cols % 256 == 0 {
+                    AVX512.q4Matvec(w.base, rowBytes: w.rowBytes, cols: w.cols, rows: r0..<r1, act.codes, act.scales,
+                                    act.sums, tokens: tokens, y, ldy: w.rows, fourRows: w.cols > 4096)
                 } else {
                     AVX512.q4Matmul(w.base, rowBytes: w.rowBytes, cols: w.cols, rows: r0..<r1, act.codes, act.scales,
                                     act.sums, tokens: tokens, y, ldy: w.rows)

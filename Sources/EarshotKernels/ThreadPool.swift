@@ -3,6 +3,8 @@
 // `ThreadPool.shared.parallelFor(n) { i in … }` runs body(0..<n) on up to `activeThreads` threads (the caller
 // is one of them), handing out indices dynamically, and returns when all are done. Workers spin briefly
 // between regions (decode issues hundreds of short regions per token), then sleep on a condition variable.
+// A worker that has not joined by the time the caller ran out of indices is shut out of the region, so a
+// descheduled worker (shared VM) costs nothing: the caller simply does the work.
 // Nested regions run serially on the calling thread. In Embedded Swift (the ARM test build) it is serial.
 
 #if !hasFeature(Embedded)
@@ -28,7 +30,9 @@ public final class ThreadPool: @unchecked Sendable {
     private let active = Atomic<Int>(1)
     private let generation = Atomic<Int>(0)
     private let nextIndex = Atomic<Int>(0)
-    private let remaining = Atomic<Int>(0)
+    private let joined = Atomic<Int>(0)     // workers that joined the open region; `closed` once closed
+    private let finished = Atomic<Int>(0)   // joined workers that are done with it
+    private static let closed = Int.min / 2
     private let sleepers = Atomic<Int>(0)
     private let busy = Atomic<Bool>(false)
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
@@ -65,7 +69,8 @@ public final class ThreadPool: @unchecked Sendable {
             jobCount = count
             helpersWanted = p - 1
             nextIndex.store(0, ordering: .sequentiallyConsistent)
-            remaining.store(p - 1, ordering: .sequentiallyConsistent)
+            finished.store(0, ordering: .sequentiallyConsistent)
+            joined.store(0, ordering: .sequentiallyConsistent)
             generation.add(1, ordering: .sequentiallyConsistent)
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
                 pthread_mutex_lock(mutex); pthread_cond_broadcast(cond); pthread_mutex_unlock(mutex)
@@ -75,7 +80,10 @@ public final class ThreadPool: @unchecked Sendable {
                 if i >= count { break }
                 esc(i)
             }
-            while remaining.load(ordering: .acquiring) > 0 { Self.pause() }
+            // Close the region: workers that have not joined yet (descheduled, asleep) no longer can, so
+            // we wait only for those that are really working — a busy machine never stalls the caller.
+            let helpers = joined.exchange(Self.closed, ordering: .sequentiallyConsistent)
+            while finished.load(ordering: .acquiring) < helpers { Self.pause() }
             job = nil
         }
         busy.store(false, ordering: .releasing)
@@ -98,14 +106,32 @@ public final class ThreadPool: @unchecked Sendable {
                 pthread_mutex_unlock(mutex)
             }
             seen = generation.load(ordering: .acquiring)
-            guard index < helpersWanted, let body = job else { continue }
-            let count = jobCount
-            while true {
-                let i = nextIndex.add(1, ordering: .relaxed).oldValue
-                if i >= count { break }
-                body(i)
-            }
-            remaining.subtract(1, ordering: .releasing)
+            guard index < helpersWanted, tryJoin() else { continue }
+            runShare()  // releases its reference to the job before signalling completion
+            finished.add(1, ordering: .releasing)
+        }
+    }
+
+    /// Joins the open region unless the caller has already closed it.
+    private func tryJoin() -> Bool {
+        var n = joined.load(ordering: .sequentiallyConsistent)
+        while n >= 0 {
+            let (ok, now) = joined.compareExchange(expected: n, desired: n + 1, ordering: .sequentiallyConsistent)
+            if ok { return true }
+            n = now
+        }
+        return false
+    }
+
+    /// Takes indices until none are left. Kept out of line so the closure reference held here is gone
+    /// before `finished` is incremented (the caller's `withoutActuallyEscaping` checks that).
+    @inline(never) private func runShare() {
+        guard let body = job else { return }
+        let count = jobCount
+        while true {
+            let i = nextIndex.add(1, ordering: .relaxed).oldValue
+            if i >= count { break }
+            body(i)
         }
     }
 

@@ -82,3 +82,25 @@ extension AVX512 {
     Float(Float16(bitPattern: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
 }
 #endif
+
+#if arch(x86_64)
+extension AVX512 {
+    /// Read-only zmm stream over `bytes` bytes (multiple of 256); returns a checksum.
+    @export(interface)
+    public static func streamRead(_ p: UnsafeRawPointer, bytes: Int) -> UInt32 {
+        var a0 = SIMD16<UInt32>(), a1 = a0, a2 = a0, a3 = a0
+        var o = 0
+        while o &+ 256 <= bytes {
+            a0 ^= p.loadUnaligned(fromByteOffset: o, as: SIMD16<UInt32>.self)
+            a1 ^= p.loadUnaligned(fromByteOffset: o &+ 64, as: SIMD16<UInt32>.self)
+            a2 ^= p.loadUnaligned(fromByteOffset: o &+ 128, as: SIMD16<UInt32>.self)
+            a3 ^= p.loadUnaligned(fromByteOffset: o &+ 192, as: SIMD16<UInt32>.self)
+            o &+= 256
+        }
+        let a = (a0 ^ a1) ^ (a2 ^ a3)
+        var r: UInt32 = 0
+        for i in 0..<16 { r ^= a[i] }
+        return r
+    }
+}
+#endif

@@ -37,6 +37,38 @@ public final class KVCache: @unchecked Sendable {
     /// Drops tokens after `count` (e.g. to re-run from a shared prefix). The NTK alpha is kept.
     public func truncate(to count: Int) { length = min(length, max(count, 0)) }
 
+    /// Bytes of one stored row (one position of one layer's keys or values).
+    public var rowBytes: Int { rowSize * elementSize }
+    /// Key/value slots: 2 per layer (slot 2l = keys of layer l, 2l + 1 = its values).
+    public var slotCount: Int { 2 * layers }
+
+    /// The raw rows 0..<count of `slot` (for saving a session). count ≤ length.
+    public func rawRows(slot: Int, count: Int) -> UnsafeRawBufferPointer {
+        precondition(slot >= 0 && slot < slotCount && count >= 0 && count <= length)
+        return UnsafeRawBufferPointer(start: storage + slot * capacity * rowBytes, count: count * rowBytes)
+    }
+
+    /// Overwrites rows 0..<(bytes.count / rowBytes) of `slot` (for restoring a session); call
+    /// `restore(length:ntkAlpha:)` after every slot is filled.
+    public func writeRawRows(slot: Int, _ bytes: UnsafeRawBufferPointer) {
+        precondition(slot >= 0 && slot < slotCount && bytes.count % rowBytes == 0 && bytes.count / rowBytes <= capacity)
+        if let b = bytes.baseAddress { (storage + slot * capacity * rowBytes).copyMemory(from: b, byteCount: bytes.count) }
+    }
+
+    /// Sets the stored length and NTK alpha after `writeRawRows`.
+    public func restore(length: Int, ntkAlpha: Double) {
+        precondition(length >= 0 && length <= capacity)
+        self.length = length
+        self.ntkAlpha = ntkAlpha
+    }
+
+    /// Copies every stored row, the length and the alpha into `other` (same model and precision, capacity ≥ length).
+    public func copy(into other: KVCache) {
+        precondition(other.precision == precision && other.slotCount == slotCount && other.rowSize == rowSize && other.capacity >= length)
+        for s in 0..<slotCount { other.writeRawRows(slot: s, rawRows(slot: s, count: length)) }
+        other.restore(length: length, ntkAlpha: ntkAlpha)
+    }
+
     func keys(_ layer: Int) -> KVStorage { view(2 * layer) }
     func values(_ layer: Int) -> KVStorage { view(2 * layer + 1) }
 

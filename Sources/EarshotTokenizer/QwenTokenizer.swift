@@ -36,6 +36,7 @@ public struct QwenTokenizer: Sendable {
         }
         self.ranks = ranks
         self.specials = QwenSpecialTokens(firstID: ranks.count)
+        _ = ScalarClass.basicPlane.count  // build the pre-tokenizer's class table now (~20 ms), not in the first encode
     }
 
     /// Ranks + specials (155,165 for Qwen-Audio).

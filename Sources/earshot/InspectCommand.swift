@@ -41,7 +41,9 @@ struct InspectCommand: ParsableCommand {
         }
         var verifyError: EarError? = nil
         if verify {
-            do { try ear.verify() } catch { verifyError = error }
+            let progress = VerifyProgress()
+            do { try ear.verify(progress: progress.update) } catch { verifyError = error }
+            progress.finish()
         }
         if json {
             print(InspectReport.json(ear, path: file, verified: verify ? (verifyError == nil) : nil))
@@ -60,5 +62,27 @@ struct InspectCommand: ParsableCommand {
         let oneLine = String(line.map { $0 == "\n" || $0 == "\r" ? " " : $0 })
         FileHandle.standardError.write(Data((oneLine + "\n").utf8))
         return ExitCode(1)
+    }
+}
+
+/// "verifying: 42% (1.9 GiB of 4.5 GiB)" on stderr, redrawn in place — only when stderr is a terminal,
+/// so scripts and tests see nothing but the one-line reason on failure.
+final class VerifyProgress {
+    private let enabled = isatty(STDERR_FILENO) != 0
+    private var lastPercent = -1
+    private var drawn = false
+
+    func update(done: Int, total: Int) {
+        guard enabled, total > 64 << 20 else { return }   // small files finish before anyone could read it
+        let percent = Int(Double(done) / Double(total) * 100)
+        guard percent != lastPercent else { return }
+        lastPercent = percent
+        drawn = true
+        let line = "\rverifying: \(percent)% (\(InspectReport.human(done)) of \(InspectReport.human(total)))\u{1B}[K"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func finish() {
+        if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 }

@@ -1,5 +1,6 @@
 // `earshot tokenize`: text ⇄ Qwen token ids on stdin/stdout, for debugging and outside checks.
 import ArgumentParser
+import Earshot
 import EarshotTokenizer
 import Foundation
 
@@ -42,6 +43,9 @@ struct TokenizeCommand: ParsableCommand {
     @Flag(name: .long, help: "One JSON value per input line, one JSON result per output line.")
     var jsonl = false
 
+    @Flag(name: .long, help: "Print the load time and the encode/decode time (best of 3 runs) to stderr.")
+    var timing = false
+
     func validate() throws {
         if tokenizer == nil && model == nil {
             throw ValidationError("give the tokenizer: --tokenizer qwen.tiktoken or --model FILE.ear")
@@ -54,16 +58,19 @@ struct TokenizeCommand: ParsableCommand {
 
     func run() throws {
         let qwen: QwenTokenizer
+        let loadStart = ContinuousClock.now
         do {
             if let tokenizer {
                 qwen = try QwenTokenizer(contentsOf: URL(fileURLWithPath: tokenizer))
             } else {
-                qwen = try loadTokenizer(fromModel: model!)
+                qwen = try QwenTokenizer(earPath: model!)
             }
         } catch {
             throw fail("\(error)")
         }
+        let loadTime = ContinuousClock.now - loadStart
         let input = FileHandle.standardInput.readDataToEndOfFile()
+        if timing { try reportTiming(load: loadTime, input: input, qwen) }
         if jsonl {
             var out = ""
             var lines = input.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
@@ -109,6 +116,31 @@ struct TokenizeCommand: ParsableCommand {
         return "{\"error\": \(JSONText.string(message))}"
     }
 
+    /// Times the work of `run` without output (best of 3) and prints it with the load time to stderr.
+    func reportTiming(load: Duration, input: Data, _ qwen: QwenTokenizer) throws {
+        var best = Duration.seconds(1_000_000)
+        var tokens = 0
+        for _ in 0 ..< 3 {
+            let start = ContinuousClock.now
+            if jsonl || decode {
+                tokens = 0
+                for line in input.split(separator: UInt8(ascii: "\n")) { tokens += (try? process(Data(line), qwen))?.count ?? 0 }
+            } else {
+                tokens = qwen.encode(String(decoding: input, as: UTF8.self), special: special).count
+            }
+            best = min(best, ContinuousClock.now - start)
+        }
+        func ms(_ d: Duration) -> String {
+            let (s, a) = d.components
+            return String(format: "%.1f", Double(s) * 1000 + Double(a) / 1e15)
+        }
+        let seconds = Double(best.components.seconds) + Double(best.components.attoseconds) / 1e18
+        let what = jsonl || decode ? "lines" : "encode"
+        FileHandle.standardError.write(Data(("load \(ms(load)) ms; \(what) \(ms(best)) ms for \(input.count) bytes"
+            + (what == "encode" ? " → \(tokens) tokens" : "")
+            + String(format: " (%.2f MB/s)\n", Double(input.count) / seconds / 1e6)).utf8))
+    }
+
     func write(_ text: String) { FileHandle.standardOutput.write(Data(text.utf8)) }
 
     func fail(_ message: String) -> ExitCode {
@@ -124,7 +156,8 @@ struct CLIError: Error, CustomStringConvertible {
 
 extension SpecialMode: ExpressibleByArgument {}
 
-/// Minimal JSON output: id arrays and strings (UTF-8 kept, control characters escaped).
+/// Minimal JSON output: id arrays and strings (UTF-8 kept; control characters and the line separators
+/// U+0085, U+2028, U+2029 escaped so that every result stays on one line for any line splitter).
 enum JSONText {
     static func ids(_ ids: [Int]) -> String { "[" + ids.map(String.init).joined(separator: ",") + "]" }
 
@@ -137,7 +170,7 @@ enum JSONText {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
+            case _ where scalar.value < 0x20 || scalar.value == 0x85 || scalar.value == 0x2028 || scalar.value == 0x2029:
                 let hex = String(scalar.value, radix: 16)
                 out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: out.unicodeScalars.append(scalar)

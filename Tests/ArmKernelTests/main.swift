@@ -114,7 +114,7 @@ func relErr(_ a: [Float], _ b: [Float]) -> Double {
                         for t in 0..<tokens { for r in 0..<rows where !(abs(yf[t * rows + r] - rf[t * rows + r]) <= 1e-5 * absDot(r, x, t) + 1e-6) { ok = false } }
                         h.check(ok, tag + " f32 activations")
                         guard type == .q8 || type == .q4 else { return }
-                        let q = x.withUnsafeBufferPointer { QuantizedActivations($0.baseAddress!, tokens: tokens, cols: cols, withPairs: false) }
+                        let q = x.withUnsafeBufferPointer { QuantizedActivations($0.baseAddress!, tokens: tokens, cols: cols, withPairs: false, superBlocks: type == .q4) }
                         var xq = [Float](repeating: 0, count: tokens * cols)
                         for i in 0..<(tokens * cols) { xq[i] = q.scales[i / 32] * Float(q.codes[i]) }
                         let ri = matmul(w, xq, tokens, .f32, .reference)

@@ -54,13 +54,6 @@ enum AudioFixtures {
             raw.bindMemory(to: UInt32.self).map { Float(bitPattern: UInt32(littleEndian: $0)) }
         }
     }
-
-    /// A scratch directory for generated bad files, removed by the caller.
-    static func temporaryDirectory() -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("earshot-audio-\(UUID().uuidString)")
-        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
 }
 
 /// max |a[i] − b[i]| and where.

@@ -9,7 +9,8 @@ import EarshotKernels
 
     /// (rows, cols, tokens): odd rows, every q4 chunk kind (128/64/32 tails, short super-blocks), odd float cols.
     static let quantShapes: [(Int, Int, Int)] = [(1, 32, 1), (3, 64, 2), (5, 96, 1), (7, 160, 3), (17, 256, 1),
-                                                 (9, 288, 4), (33, 384, 2), (6, 544, 5), (19, 1024 + 224, 3), (41, 4096, 1)]
+                                                 (9, 288, 4), (33, 384, 2), (6, 544, 5), (19, 1024 + 224, 3), (41, 4096, 1),
+                                                 (5, 512, 10), (2, 256, 8), (3, 768, 17), (3, 2048 + 1088, 9), (2, 2560, 8), (9, 4096 + 256, 2)]  // GEMM tiles, K slices, leftovers
     static let floatShapes: [(Int, Int, Int)] = [(1, 1, 1), (3, 17, 2), (5, 33, 1), (7, 100, 3), (33, 257, 2), (19, 1280, 4)]
 
     struct Case: CustomTestStringConvertible, Sendable {
@@ -45,7 +46,7 @@ import EarshotKernels
         guard c.type == .q8 || c.type == .q4 else { return }
         // int8 activations: the kernel must equal the reference applied to the *quantized* activations
         // x̃ = d·code (exact integer dot, f32 scaling/accumulation) → same 1e-5·Σ|w·x̃| budget.
-        let xq = quantizedActivations(x, c.tokens, c.cols)
+        let xq = quantizedActivations(x, c.tokens, c.cols, superBlocks: c.type == .q4)
         let yi = run(m.matrix, x, c.tokens, .int8, c.path)
         let ri = reference(m.matrix, xq, c.tokens)
         for t in 0..<c.tokens { for r in 0..<c.rows {
@@ -89,8 +90,8 @@ import EarshotKernels
         return y
     }
 
-    func quantizedActivations(_ x: [Float], _ tokens: Int, _ cols: Int) -> [Float] {
-        let q = x.withUnsafeBufferPointer { QuantizedActivations($0.baseAddress!, tokens: tokens, cols: cols, withPairs: false) }
+    func quantizedActivations(_ x: [Float], _ tokens: Int, _ cols: Int, superBlocks: Bool) -> [Float] {
+        let q = x.withUnsafeBufferPointer { QuantizedActivations($0.baseAddress!, tokens: tokens, cols: cols, withPairs: false, superBlocks: superBlocks) }
         return (0..<(tokens * cols)).map { i in q.scales[i / 32] * Float(q.codes[i]) }
     }
 

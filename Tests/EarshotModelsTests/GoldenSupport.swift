@@ -56,23 +56,8 @@ enum Golden {
     static let config: QwenAudioConfig = try! QwenAudioConfig(
         hfConfigJSON: Data(contentsOf: Fixtures.url("qwen-audio-tiny/config.json")))
 
-    /// The tiny checkpoint under canonical names: matrices as `matrixType`, norms/biases/tables f32.
-    static func weights(matrixType: WeightType) throws -> InMemoryWeights {
-        let w = InMemoryWeights()
-        for t in TinyCheckpoint.fixture.tensors {
-            guard let name = TensorNames.canonical(hf: t.spec.name) else { throw ModelError.missingTensor(t.spec.name) }
-            var bits = t.bits
-            if TensorNames.isConvWeight(canonical: name) {
-                bits = TensorNames.convWeightToMatrix(bits, outChannels: t.spec.shape[0], inChannels: t.spec.shape[1])
-            }
-            let shape = TensorNames.convertedShape(canonical: name, hfShape: t.spec.shape)
-            try w.add(name, shape: shape, bf16Bits: bits, as: TensorNames.staysF32(canonical: name) ? .f32 : matrixType)
-        }
-        return w
-    }
-
-    static let f32Model: QwenAudioModel = try! QwenAudioModel(config: config, weights: weights(matrixType: .f32))
-    static let bf16Model: QwenAudioModel = try! QwenAudioModel(config: config, weights: weights(matrixType: .bf16))
+    static let f32Model: QwenAudioModel = try! QwenAudioModel(config: config, weights: TinyModelFiles.weights(matrixType: .f32))
+    static let bf16Model: QwenAudioModel = try! QwenAudioModel(config: config, weights: TinyModelFiles.weights(matrixType: .bf16))
 
     /// Trimmed official mels (Tools/fixtures/trim_mels.py): [80 × frames_stored], with their mel_len.
     static let mels: [String: AudioEncoder.Mel] = {

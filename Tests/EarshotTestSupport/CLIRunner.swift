@@ -92,7 +92,15 @@ public enum CLIRunner {
     public static func run(_ arguments: [String], executable name: String = "earshot",
                            input: Data? = nil, environment: [String: String] = [:],
                            currentDirectory: URL? = nil, timeout: TimeInterval = 120) throws -> CLIResult {
-        let exe = try executable(name)
+        try run(program: try executable(name), arguments, input: input, environment: environment,
+                currentDirectory: currentDirectory, timeout: timeout)
+    }
+
+    /// Runs any program (e.g. `/bin/bash` wrapping `earshot` with `ulimit`) the same way.
+    public static func run(program exe: URL, _ arguments: [String], input: Data? = nil,
+                           environment: [String: String] = [:], currentDirectory: URL? = nil,
+                           timeout: TimeInterval = 120) throws -> CLIResult {
+        let name = exe.lastPathComponent
         let fm = FileManager.default
         let scratch = fm.temporaryDirectory.appendingPathComponent("earshot-cli-\(UUID().uuidString)")
         try fm.createDirectory(at: scratch, withIntermediateDirectories: true)

@@ -96,3 +96,20 @@ import Testing
         }
     }
 }
+
+/// NFC details the reference's Python unicodedata gets right (found by the tiktoken fuzz of
+/// Tools/bench/tokenizer_bench.py): characters whose decomposition starts with a non-starter are
+/// reordered after a preceding combining mark.
+@Suite struct NFCTests {
+    let tokenizer = TokenizerFixtures.tokenizer
+
+    @Test(arguments: [
+        ("\u{332}\u{F75}", "\u{F71}\u{F74}\u{332}"), ("\u{32F}\u{302}\u{30D}\u{F73}", "\u{F71}\u{F72}\u{32F}\u{302}\u{30D}"),
+        ("\u{364}\u{F73}", "\u{F71}\u{F72}\u{364}"), ("a\u{344}", "\u{E4}\u{301}"), ("\u{F81}", "\u{F71}\u{F80}"),
+        ("e\u{301}", "\u{E9}"), ("\u{212B}", "\u{C5}"), ("\u{1100}\u{1161}\u{11A8}", "\u{AC01}"),
+    ])
+    func encodesTheNFCForm(text: String, nfc: String) throws {
+        #expect(tokenizer.encode(text) == tokenizer.encode(nfc))
+        #expect(try tokenizer.decode(tokenizer.encode(text)).unicodeScalars.elementsEqual(nfc.unicodeScalars))
+    }
+}

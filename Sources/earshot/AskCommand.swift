@@ -1,0 +1,29 @@
+// `earshot ask`: audio question answering (AQA task tags, spec §6).
+import ArgumentParser
+import Earshot
+
+struct AskCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ask",
+        abstract: "Answer a question about a sound (Qwen-Audio AQA task tags; short answers).",
+        discussion: """
+            Prompt: <audio>FILE</audio><|startofanalysis|><|en|><|question|>QUESTION<|answer|>, at most 4 tokens \
+            (raise with --max-tokens). For free conversation use `earshot chat` with a chat model.
+
+            Example:
+              earshot ask --model m.ear bird.wav "Is it a bird?"
+            """)
+
+    @OptionGroup var options: ModelOptions
+    @OptionGroup var output: TaskOutputOptions
+
+    @Argument(help: ArgumentHelp("The audio file.", valueName: "AUDIO"))
+    var audio: String
+
+    @Argument(help: ArgumentHelp("The question.", valueName: "QUESTION"))
+    var question: String
+
+    func run() throws {
+        try runTask(.ask(question: question), command: "ask", audio: audio, options: options, output: output)
+    }
+}

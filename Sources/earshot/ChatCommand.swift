@@ -1,0 +1,188 @@
+// `earshot chat`: Qwen-Audio-Chat conversations — interactive (a line reader with /audio, /reset, /save,
+// /load) or scripted (--turn repeated, each one line of the same little language), with the KV prefix and
+// audio encodings kept between turns, per-turn timing on stderr, and --print-ids / --json outputs.
+import ArgumentParser
+import Earshot
+import Foundation
+
+struct ChatCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chat",
+        abstract: "Chat about audio with Qwen-Audio-Chat (ChatML).",
+        discussion: """
+            Each input line is a user turn, or a command:
+              /audio PATH   attach an audio to the next turn (repeatable: several audios per turn, sent as
+                            "Audio 1:<audio>PATH</audio>\\n" … before the text)
+              /reset        forget the conversation        /save FILE   save it (KV cache + history, zstd)
+              /load FILE    continue a saved one           /quit        leave
+            Lines come from --turn (repeatable, in order), else from standard input (interactive on a terminal).
+            History beyond the 6144-token window is dropped oldest first, like the reference; generation stops
+            on <|im_end|>, <|im_start|> or <|endoftext|>. The KV cache of the shared prefix and the audio
+            encodings are kept between turns (--no-cache re-runs the whole prompt each turn, like the reference).
+
+            Outputs: the answer streams to stdout; --print-ids prints each turn's generated ids as one JSON array
+            per line instead; --json prints one JSON object per turn {"query","response","ids","stop"}.
+
+            Examples:
+              earshot chat --model qwen-audio-chat.q4.ear
+              earshot chat --model m.ear --audio jfk.wav --turn "What does the speaker say?" --turn "Summarise it."
+              earshot chat --model m.ear --greedy --print-ids --turn "/audio a.wav" --turn "What is this?" --turn "/save s.chat"
+            """)
+
+    @OptionGroup var options: ModelOptions
+
+    @Option(name: .long, help: "The system prompt.")
+    var system: String = "You are a helpful assistant."
+
+    @Option(name: .long, help: ArgumentHelp("One input line: a user turn or a /command (repeatable, in order).", valueName: "TEXT"))
+    var turn: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Attach an audio to the first turn (repeatable).", valueName: "PATH"))
+    var audio: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Continue a saved chat.", valueName: "FILE"))
+    var load: String?
+
+    @Option(name: .long, help: ArgumentHelp("Save the chat when the input ends.", valueName: "FILE"))
+    var save: String?
+
+    @Flag(name: .long, help: "Print each turn's generated ids (one JSON array per line) instead of text.")
+    var printIds = false
+
+    @Flag(name: .long, help: "Print each turn's prompt ids (one JSON array per line) before generating.")
+    var printPromptIds = false
+
+    @Flag(name: .long, help: "Print one JSON object per turn instead of text.")
+    var json = false
+
+    @Flag(name: .long, help: "Do not reuse the KV cache or audio encodings between turns (the reference's cost).")
+    var noCache = false
+
+    @Option(name: .long, help: "History window in tokens (default: the chat generation config, 6144).")
+    var maxWindow: Int?
+
+    func validate() throws {
+        if printIds && json { throw ValidationError("--print-ids and --json exclude each other") }
+        if let maxWindow, maxWindow < 1 { throw ValidationError("--max-window must be ≥ 1") }
+    }
+
+    func run() throws {
+        do { try runThrowing() } catch let f as CLIFailure {
+            printError(f.description)
+            throw ExitCode(1)
+        }
+    }
+
+    private func runThrowing() throws {
+        let model = try options.load(command: "chat")
+        let chat = model.makeChat(system: system)
+        chat.session.kvPrecision = options.kvCache == "f32" ? .f32 : .f16
+        chat.session.reusesPrefix = !noCache
+        chat.session.cachesAudio = !noCache
+        if let maxWindow { chat.maxWindowTokens = maxWindow }
+        func fail(_ e: EarshotError) -> CLIFailure { CLIFailure(command: "chat", message: e.description) }
+        if let load { do { try chat.load(from: load) } catch { throw fail(error) } }
+        if !options.quiet { printError(String(format: "earshot: load    = %9.2f ms", model.loadSeconds * 1000)) }
+
+        let d = model.chatDefaults
+        var opts = chat.defaultOptions
+        opts.sampling = options.sampling(d)
+        opts.maxTokens = options.maxTokens ?? d.maxNewTokens
+        opts.stopStrings = options.stop
+
+        var pending = audio
+        let interactive = turn.isEmpty && isatty(0) != 0
+        if interactive {
+            printError("earshot chat: type a message; /audio PATH attaches audio, /reset, /save FILE, /load FILE, /quit.")
+        }
+        var scripted = turn.makeIterator()
+        func nextLine() -> String? {
+            if !turn.isEmpty { return scripted.next() }
+            if interactive { FileHandle.standardError.write(Data("> ".utf8)) }
+            return readLine(strippingNewline: true)
+        }
+        var turnIndex = 0
+        while let raw = nextLine() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty { continue }
+            if line.hasPrefix("/") {
+                let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+                let arg = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+                switch parts[0] {
+                case "/audio":
+                    guard !arg.isEmpty else { printError("earshot chat: /audio needs a PATH"); continue }
+                    guard FileManager.default.fileExists(atPath: arg) else {
+                        if interactive { printError("earshot chat: no such file '\(arg)'"); continue }
+                        throw CLIFailure(command: "chat", message: "no such audio file '\(arg)'")
+                    }
+                    pending.append(arg)
+                case "/reset":
+                    chat.reset()
+                    pending = []
+                case "/save":
+                    do { try chat.save(to: arg) } catch { if interactive { printError(error.description); continue }; throw fail(error) }
+                    if !options.quiet { printError("earshot chat: saved \(chat.history.count) turns to \(arg)") }
+                case "/load":
+                    do { try chat.load(from: arg) } catch { if interactive { printError(error.description); continue }; throw fail(error) }
+                    if !options.quiet { printError("earshot chat: loaded \(chat.history.count) turns from \(arg)") }
+                case "/quit", "/exit":
+                    return finish(chat)
+                default:
+                    let message = "unknown command '\(parts[0])' (use /audio, /reset, /save, /load, /quit)"
+                    if interactive { printError("earshot chat: " + message); continue }
+                    throw CLIFailure(command: "chat", message: message)
+                }
+                continue
+            }
+            let attached = pending
+            pending = []
+            let streaming = !printIds && !json
+            let reply: ChatReply
+            do {
+                if printPromptIds {
+                    var s = GenerationStats()
+                    let (prompt, _) = try chat.prompt(for: Chat.query(text: line, audios: attached), stats: &s)
+                    print("[" + prompt.ids.map(String.init).joined(separator: ",") + "]")
+                }
+                reply = try chat.send(line, audios: attached, options: opts) { e in
+                    if streaming { writeOut(e.text) }
+                    return true
+                }
+            } catch {
+                if interactive { printError(error.description); continue }
+                throw fail(error)
+            }
+            if printIds {
+                print("[" + reply.generation.ids.map(String.init).joined(separator: ",") + "]")
+            } else if json {
+                print(turnJSON(query: Chat.query(text: line, audios: attached), reply: reply))
+            } else {
+                writeOut("\n")
+            }
+            let s = reply.generation.stats
+            if options.verbose {
+                printError("earshot: turn \(turnIndex): \(reply.promptIds.count) prompt tokens, \(reply.keptHistoryTurns) history turns kept, stopped on \(reply.generation.stopReason)")
+            }
+            if !options.quiet {
+                printError(s.summary.split(separator: "\n").filter { !$0.contains("load") && !$0.contains("total") }
+                    .map { "turn \(turnIndex) " + $0 }.joined(separator: "\n"))
+            }
+            turnIndex += 1
+        }
+        finish(chat)
+    }
+
+    private func finish(_ chat: Chat) {
+        guard let save else { return }
+        do { try chat.save(to: save) } catch {
+            printError("earshot chat: \(error.description)")
+        }
+    }
+
+    private func turnJSON(query: String, reply: ChatReply) -> String {
+        let object: [String: Any] = ["query": query, "response": reply.response, "ids": reply.generation.ids,
+                                     "stop": reply.generation.stopReason.description]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,35 @@
+// `earshot classify`: closed-set classification — speech emotion, acoustic scene, vocal sound (spec §6).
+import ArgumentParser
+import Earshot
+
+struct ClassifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "classify",
+        abstract: "Classify a sound: emotion (speech), scene (acoustic scene) or vocal (vocal sounds).",
+        discussion: """
+            Prompts (after <audio>FILE</audio>):
+              emotion  <|startofanalysis|><|en|><|keyword|><|en|><|notimestamps|><|emotion_recognition|>
+              scene    <|startofanalysis|><|unknown|><|keyword|><|en|><|notimestamps|><|scene|>
+              vocal    <|startofanalysis|><|en|><|keyword|><|en|><|notimestamps|><|vocal_classification|>
+
+            Example:
+              earshot classify --model m.ear scene station.wav
+            """)
+
+    @OptionGroup var options: ModelOptions
+    @OptionGroup var output: TaskOutputOptions
+
+    @Argument(help: ArgumentHelp("What to classify.", valueName: "emotion|scene|vocal"))
+    var kind: String
+
+    @Argument(help: ArgumentHelp("The audio file.", valueName: "AUDIO"))
+    var audio: String
+
+    func validate() throws {
+        guard ClassificationTask(rawValue: kind) != nil else { throw ValidationError("the kind is emotion, scene or vocal, not '\(kind)'") }
+    }
+
+    func run() throws {
+        try runTask(.classify(ClassificationTask(rawValue: kind)!), command: "classify", audio: audio, options: options, output: output)
+    }
+}

@@ -1,0 +1,25 @@
+// `earshot notes`: music note analysis (NSynth-style pitch, velocity, instrument; spec §6).
+import ArgumentParser
+import Earshot
+
+struct NotesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "notes",
+        abstract: "Analyse a musical note: pitch, velocity, instrument (Qwen-Audio note-analysis task tags).",
+        discussion: """
+            Prompt: <audio>FILE</audio><|startofanalysis|><|unknown|><|keyword|><|en|><|notimestamps|><|note_analysis|>.
+
+            Example:
+              earshot notes --model m.ear note.wav
+            """)
+
+    @OptionGroup var options: ModelOptions
+    @OptionGroup var output: TaskOutputOptions
+
+    @Argument(help: ArgumentHelp("The audio file.", valueName: "AUDIO"))
+    var audio: String
+
+    func run() throws {
+        try runTask(.notes, command: "notes", audio: audio, options: options, output: output)
+    }
+}
