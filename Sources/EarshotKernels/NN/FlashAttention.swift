@@ -24,27 +24,32 @@ extension Kernels {
     }
 
     /// Lane-wise e^x for x ≤ 0 (softmax exponents): Cephes polynomial as `Kernels.expf`, 2^n built in the
-    /// exponent bits. Lanes below −87 (including −∞ for masked scores) give exactly 0.
-    @inline(__always) static func exp16(_ xIn: SIMD16<Float>) -> SIMD16<Float> {
-        let lo = SIMD16<Float>(repeating: -87)
+    /// exponent bits. Lanes below −87 (including −∞ for masked scores) give exactly 0. Computed on two
+    /// 8-lane halves (one AVX2 register / two NEON registers each), which LLVM keeps at full width.
+    @inline(__always) static func exp16(_ x: SIMD16<Float>) -> SIMD16<Float> {
+        SIMD16(lowHalf: exp8(x.lowHalf), highHalf: exp8(x.highHalf))
+    }
+
+    @inline(__always) static func exp8(_ xIn: SIMD8<Float>) -> SIMD8<Float> {
+        let lo = SIMD8<Float>(repeating: -87)
         let tiny = xIn .< lo
         let x = xIn.replacing(with: lo, where: tiny)
-        // n = round(x·log2 e) via the 1.5·2^23 trick; its low bits are n as an integer.
-        let magic = SIMD16<Float>(repeating: 12_582_912)
-        let t = (x * SIMD16<Float>(repeating: 1.442_695_04)) + magic
+        // n = round(x·log2 e) via the 1.5·2^23 trick; the low mantissa bits of t are n as an integer.
+        let magic = SIMD8<Float>(repeating: 12_582_912)
+        let t = magic.addingProduct(x, SIMD8<Float>(repeating: 1.442_695_04))
         let n = t - magic
-        var r = x.addingProduct(n, SIMD16<Float>(repeating: -0.693_359_375))
-        r = r.addingProduct(n, SIMD16<Float>(repeating: 2.121_944_400_546_905_827_68e-4))
+        var r = x.addingProduct(n, SIMD8<Float>(repeating: -0.693_359_375))
+        r = r.addingProduct(n, SIMD8<Float>(repeating: 2.121_944_400_546_905_827_68e-4))
         let z = r * r
-        var p = SIMD16<Float>(repeating: 1.398_199_950_7e-3).addingProduct(SIMD16<Float>(repeating: 1.987_569_150_0e-4), r)
-        p = SIMD16<Float>(repeating: 8.333_451_907_3e-3).addingProduct(p, r)
-        p = SIMD16<Float>(repeating: 4.166_579_589_4e-2).addingProduct(p, r)
-        p = SIMD16<Float>(repeating: 1.666_666_545_9e-1).addingProduct(p, r)
-        p = SIMD16<Float>(repeating: 5.000_000_120_1e-1).addingProduct(p, r)
+        var p = SIMD8<Float>(repeating: 1.398_199_950_7e-3).addingProduct(SIMD8<Float>(repeating: 1.987_569_150_0e-4), r)
+        p = SIMD8<Float>(repeating: 8.333_451_907_3e-3).addingProduct(p, r)
+        p = SIMD8<Float>(repeating: 4.166_579_589_4e-2).addingProduct(p, r)
+        p = SIMD8<Float>(repeating: 1.666_666_545_9e-1).addingProduct(p, r)
+        p = SIMD8<Float>(repeating: 5.000_000_120_1e-1).addingProduct(p, r)
         let y = (r + 1).addingProduct(p, z)
-        let bits = unsafeBitCast(t, to: SIMD16<UInt32>.self) &- SIMD16<UInt32>(repeating: 0x4B40_0000)
-        let scale = unsafeBitCast((bits &+ SIMD16<UInt32>(repeating: 127)) &<< SIMD16<UInt32>(repeating: 23),
-                                  to: SIMD16<Float>.self)
+        // 2^n: (n + 127) << 23, with n read from t's bits (t = 1.5·2^23 + n exactly).
+        let bits = unsafeBitCast(t, to: SIMD8<Int32>.self) &- SIMD8<Int32>(repeating: 0x4B40_0000 - 127)
+        let scale = unsafeBitCast(bits &<< 23, to: SIMD8<Float>.self)
         return (y * scale).replacing(with: 0, where: tiny)
     }
 
