@@ -261,8 +261,17 @@ extension Kernels {
                 scores[j] = s
                 m = Swift.max(m, s)
             }
-            var sum: Float = 0
-            for j in 0..<visible { let e = expf(scores[j] - m); scores[j] = e; sum += e }
+            // e^(s − m), 16 lanes at a time (vector exp, FlashAttention.swift), then the scalar tail.
+            var j = 0, acc = SIMD16<Float>()
+            let mv = SIMD16<Float>(repeating: m)
+            while j &+ 16 <= visible {
+                let e = exp16(load16(scores + j) - mv)
+                store16(e, scores + j)
+                acc += e
+                j &+= 16
+            }
+            var sum = hsum16(acc)
+            while j < visible { let e = expf(scores[j] - m); scores[j] = e; sum += e; j &+= 1 }
             let oh = out + (t &* outStride &+ h &* headDim)
             oh.update(repeating: 0, count: headDim)
             if let vF32 {
