@@ -28,6 +28,8 @@ struct AttentionBench: ParsableCommand {
             ("whisper-tiny enc 1500x1500 6x64", 1500, 1500, 6, 64, false),
             ("qwen-audio enc 1500x1500 20x64", 1500, 1500, 20, 64, false),
             ("qwen prefill 780 causal 32x128", 780, 780, 32, 128, true),
+            ("qwen 4q x 780 causal 32x128", 4, 780, 32, 128, true),
+            ("qwen 16q x 780 causal 32x128", 16, 780, 32, 128, true),
             ("qwen decode 1q x 780 32x128", 1, 780, 32, 128, true),
         ]
         print("shape".padding(34) + "rowwise ms".padding(12) + "blocked ms".padding(12) + "speedup  max|diff|")
