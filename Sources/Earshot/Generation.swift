@@ -120,6 +120,10 @@ public struct GenerationResult: Sendable {
     public var text: String
     public var stopReason: StopReason
     public var stats: GenerationStats
+
+    public init(ids: [Int], text: String, stopReason: StopReason, stats: GenerationStats) {
+        self.ids = ids; self.text = text; self.stopReason = stopReason; self.stats = stats
+    }
 }
 
 /// A thread-safe flag a caller sets to stop a running generation after the current token.

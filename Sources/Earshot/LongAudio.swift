@@ -14,10 +14,11 @@ public struct WindowResult: Sendable {
     /// Timed pieces of this window's text, in file time: the `<|t|>` timestamps parsed (shifted by the
     /// window start); text without timestamps becomes one piece spanning the window.
     public var segments: [TimedText] {
-        let text = result.text
+        // Text before the first timestamp starts at the window start (the SRWT prompt itself ends in <|0.00|>).
+        let text = result.text.hasPrefix("<|0.00|>") ? result.text : "<|0.00|>" + result.text
         let words = TimestampParser.parse(text, offset: startSeconds)
-        if text.contains("<|"), !words.isEmpty { return TimestampParser.segments(words) }
-        let plain = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if result.text.contains("<|"), !words.isEmpty { return TimestampParser.segments(words) }
+        let plain = result.text.trimmingCharacters(in: .whitespacesAndNewlines)
         return plain.isEmpty ? [] : [TimedText(start: startSeconds, end: startSeconds + durationSeconds, text: plain)]
     }
 }

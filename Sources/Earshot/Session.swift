@@ -48,6 +48,9 @@ public final class Session: @unchecked Sendable {   // state guarded by `lock`
 
     /// The ids whose keys and values are in the KV cache, in order.
     public internal(set) var contextIds: [Int] = []
+    /// What each cached position holds: the token id, or (negative) a hash of its audio and offset in the
+    /// span — placeholder ids are the same for every audio, so ids alone cannot tell two prompts apart.
+    var contextKeys: [Int] = []
     var cache: KVCache?
     var audioCache: [String: [Float]] = [:]
     let lock = NSLock()
@@ -58,6 +61,7 @@ public final class Session: @unchecked Sendable {   // state guarded by `lock`
     public func reset() {
         lock.lock(); defer { lock.unlock() }
         contextIds = []
+        contextKeys = []
         cache?.reset()
     }
 
@@ -111,6 +115,12 @@ public final class Session: @unchecked Sendable {   // state guarded by `lock`
         } catch { throw .prompt("\(error)") }
     }
 
+    static func fnv1a(_ s: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
+    }
+
     static func cacheKey(_ input: AudioInput) -> String {
         switch input {
         case .file(let path):
@@ -149,33 +159,42 @@ public final class Session: @unchecked Sendable {   // state guarded by `lock`
         var context = prompt.ids
         var generated: [Int] = []
         var text = ""
+        // Streamed text lags the decoded text by (longest stop string − 1) characters, so a stop string is
+        // never streamed; the rest is flushed with the last token.
+        var emitted = 0
+        let holdBack = max((options.stopStrings.map(\.count).max() ?? 0) - 1, 0)
+        func release(upTo end: Int) -> String {
+            guard end > emitted else { return "" }
+            let piece = String(text.dropFirst(emitted).prefix(end - emitted))
+            emitted = end
+            return piece
+        }
         var reason = StopReason.maxTokens
-        let t0 = now()
         var decodeTime = 0.0
         while generated.count < options.maxTokens {
             if cancel?.isCancelled == true || Task.isCancelled { reason = .cancelled; break }
             let next = logits.withUnsafeMutableBufferPointer { sampler.next(logits: $0, context: context) }
             generated.append(next)
             context.append(next)
+            let index = generated.count - 1
             if options.stopIds.contains(next) {
                 reason = .stopToken(next)
-                _ = onToken(TokenEvent(index: generated.count - 1, id: next, text: ""))
+                text += decoder.finish()
+                _ = onToken(TokenEvent(index: index, id: next, text: release(upTo: text.count)))
                 break
             }
-            var piece: String
-            do { piece = try decoder.append(next) } catch { throw .model("cannot decode token \(next): \(error)") }
-            text += piece
+            do { text += try decoder.append(next) } catch { throw .model("cannot decode token \(next): \(error)") }
+            let last = generated.count == options.maxTokens
+            if last { text += decoder.finish() }
             if let stop = options.stopStrings.first(where: { !$0.isEmpty && text.contains($0) }) {
-                let cut = text.range(of: stop)!.lowerBound
-                let before = text.count - piece.count
-                piece = String(text[..<cut].dropFirst(max(before, 0)))
-                text = String(text[..<cut])
-                _ = onToken(TokenEvent(index: generated.count - 1, id: next, text: piece))
+                text = String(text[..<text.range(of: stop)!.lowerBound])
+                _ = onToken(TokenEvent(index: index, id: next, text: release(upTo: text.count)))
                 reason = .stopString(stop)
                 break
             }
-            if !onToken(TokenEvent(index: generated.count - 1, id: next, text: piece)) { reason = .cancelled; break }
-            if generated.count == options.maxTokens { break }
+            let piece = release(upTo: last ? text.count : text.count - holdBack)
+            if !onToken(TokenEvent(index: index, id: next, text: piece)) { reason = .cancelled; break }
+            if last { break }
             let s0 = now()
             let cache = self.cache!
             let lm = model.runtime.model
@@ -184,9 +203,9 @@ public final class Session: @unchecked Sendable {   // state guarded by `lock`
             }
             decodeTime += now() - s0
             contextIds.append(next)
+            contextKeys.append(next)
         }
-        if case .stopString = reason {} else { text += decoder.finish() }
-        _ = t0
+        if reason == .cancelled { text += decoder.finish() }
         stats.generatedTokens = generated.count
         stats.decodeSeconds = decodeTime
         return GenerationResult(ids: generated, text: text, stopReason: reason, stats: stats)
@@ -219,18 +238,7 @@ public final class Session: @unchecked Sendable {   // state guarded by `lock`
         stats.encodedAudios += todo.count
         stats.cachedAudios += prompt.audios.count - todo.count
 
-        // The shared prefix (at least one new token must run to give logits; the NTK alpha must agree).
-        var common = 0
-        if reusesPrefix, let cache, cache.length == contextIds.count, cache.length > 0,
-           cfg.llm.ntkAlpha(forPrefillLength: ids.count) == cache.ntkAlpha {
-            while common < min(contextIds.count, ids.count - 1) && contextIds[common] == ids[common] { common += 1 }
-        }
-        let cache = ensureCache(capacity: ids.count + max(reserve, 1), keeping: common)
-        if common == 0 { cache.reset() } else { cache.truncate(to: common) }
-        contextIds = Array(ids[..<common])
-        stats.reusedPromptTokens = common
-
-        // Embed the new ids and splice the audio rows that fall in them.
+        // Audio spans: the j-th <audio> … </audio> pair holds audio j.
         let H = cfg.llm.hiddenSize
         let startId = cfg.audio.audioStartId
         let starts = ids.indices.filter { ids[$0] == startId }
@@ -241,6 +249,25 @@ public final class Session: @unchecked Sendable {   // state guarded by `lock`
         guard starts.count == spans.count else {
             throw .prompt("the prompt has \(starts.count) audio spans but \(spans.count) audios were given")
         }
+        var keys = ids
+        for (j, (a, b)) in zip(starts, ends).enumerated() {
+            let h = Session.fnv1a(prompt.audios[j].key)
+            for p in a...b { keys[p] = Int(bitPattern: UInt((h ^ UInt64(p - a)) &* 0x100_0000_01b3)) | Int.min }
+        }
+
+        // The shared prefix (at least one new token must run to give logits; the NTK alpha must agree).
+        var common = 0
+        if reusesPrefix, let cache, cache.length == contextKeys.count, cache.length > 0,
+           cfg.llm.ntkAlpha(forPrefillLength: ids.count) == cache.ntkAlpha {
+            while common < min(contextKeys.count, ids.count - 1) && contextKeys[common] == keys[common] { common += 1 }
+        }
+        let cache = ensureCache(capacity: ids.count + max(reserve, 1), keeping: common)
+        if common == 0 { cache.reset() } else { cache.truncate(to: common) }
+        contextIds = Array(ids[..<common])
+        contextKeys = Array(keys[..<common])
+        stats.reusedPromptTokens = common
+
+        // Embed the new ids and splice the audio rows that fall in them.
         let t0 = now()
         let suffix = Array(ids[common...])
         let logits = try model.compute { () throws(EarshotError) -> [Float] in
@@ -261,6 +288,7 @@ public final class Session: @unchecked Sendable {   // state guarded by `lock`
         }
         stats.prefillSeconds += now() - t0
         contextIds = ids
+        contextKeys = keys
         return logits
     }
 
@@ -280,11 +308,12 @@ public final class Session: @unchecked Sendable {   // state guarded by `lock`
     // MARK: - Tasks
 
     /// Runs a base-model task on one audio (the reference's single 30 s window).
-    public func run(_ task: AudioTask, audio: AudioInput, options: GenerationOptions, cancel: CancellationFlag? = nil,
+    /// `options` nil: `defaultOptions(for: task)`.
+    public func run(_ task: AudioTask, audio: AudioInput, options: GenerationOptions? = nil, cancel: CancellationFlag? = nil,
                     onToken: (TokenEvent) -> Bool = { _ in true }) throws(EarshotError) -> GenerationResult {
         var stats = GenerationStats()
         let prompt = try prepare(task: task, audio: audio, stats: &stats)
-        return try generate(prompt, options: options, stats: &stats, cancel: cancel, onToken: onToken)
+        return try generate(prompt, options: options ?? defaultOptions(for: task), stats: &stats, cancel: cancel, onToken: onToken)
     }
 
     /// The task's options with the model's defaults: its generation config's sampling, the task's eval
@@ -295,7 +324,7 @@ public final class Session: @unchecked Sendable {   // state guarded by `lock`
     }
 
     /// Streams a task's tokens as an AsyncSequence; cancelling the consuming task stops generation.
-    public func stream(_ task: AudioTask, audio: AudioInput, options: GenerationOptions) -> AsyncThrowingStream<TokenEvent, any Error> {
+    public func stream(_ task: AudioTask, audio: AudioInput, options: GenerationOptions? = nil) -> AsyncThrowingStream<TokenEvent, any Error> {
         Session.makeStream { flag, yield in
             _ = try self.run(task, audio: audio, options: options, cancel: flag) { yield($0); return true }
         }

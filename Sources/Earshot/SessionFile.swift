@@ -31,6 +31,8 @@ public enum SessionFile {
         var length: Int
         var ntkAlpha: Double
         var contextIds: [Int]
+        /// Per position: the id, or a (negative) hash of the audio and the offset in its span.
+        var contextKeys: [Int]
         var chat: ChatState?
     }
 
@@ -54,6 +56,7 @@ public enum SessionFile {
             layers: session.model.config.llm.numLayers, rowSize: session.model.config.llm.projectionSize,
             precision: (cache?.precision ?? session.kvPrecision) == .f16 ? "f16" : "f32",
             length: length, ntkAlpha: cache?.ntkAlpha ?? 1, contextIds: Array(session.contextIds.prefix(length)),
+            contextKeys: Array(session.contextKeys.prefix(length)),
             chat: chat.map { ChatState(system: $0.system, maxWindowTokens: $0.maxWindowTokens,
                                        history: $0.history.map { [$0.query, $0.response] }) })
         let json: Data
@@ -117,7 +120,7 @@ public enum SessionFile {
             throw bad("it was saved with another model (checksum \(header.modelChecksum), this model \(modelChecksum(session.model)))")
         }
         guard header.precision == "f16" || header.precision == "f32" else { throw bad("unknown KV precision '\(header.precision)'") }
-        guard header.length >= 0, header.contextIds.count == header.length else {
+        guard header.length >= 0, header.contextIds.count == header.length, header.contextKeys.count == header.length else {
             throw bad("\(header.contextIds.count) ids for \(header.length) cached positions")
         }
         guard header.contextIds.allSatisfy({ $0 >= 0 && $0 < cfg.vocabSize }) else { throw bad("an id is outside the vocabulary") }
@@ -139,6 +142,7 @@ public enum SessionFile {
         }
         cache.restore(length: header.length, ntkAlpha: header.ntkAlpha)
         session.contextIds = header.contextIds
+        session.contextKeys = header.contextKeys
         if let chat, let state = header.chat {
             chat.system = state.system
             chat.maxWindowTokens = state.maxWindowTokens

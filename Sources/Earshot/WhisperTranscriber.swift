@@ -8,6 +8,7 @@
 //   - windows advance by 30 s, or, with timestamps, to the last complete segment (faster-whisper's seek rule).
 // No temperature fallback, no previous-text conditioning, no VAD.
 import EarshotAudio
+import EarshotFormat
 import EarshotKernels
 import EarshotModels
 import EarshotTokenizer
@@ -41,7 +42,9 @@ public struct WhisperTranscript: Sendable {
     public var segments: [WhisperSegment]
     /// All segment texts joined, surrounding spaces trimmed.
     public var text: String { segments.map(\.text).joined().trimmingCharacters(in: .whitespaces) }
-    /// Wall-clock seconds spent in log-mel + encoder, and in the decoder search.
+    /// Wall-clock seconds spent in the log-mel, in the encoder (with the cross-attention K/V), and in the
+    /// decoder search.
+    public var melSeconds: Double = 0
     public var encodeSeconds: Double = 0
     public var decodeSeconds: Double = 0
 }
@@ -97,11 +100,13 @@ public final class WhisperTranscriber: @unchecked Sendable {   // immutable afte
         while seek < max(totalFrames, 1) {
             let t0 = Date()
             let mel = features(samples, start: seek * hop)
+            let tm = Date()
             let audio = try encoder.encode([mel], batched: false)[0]
             let cross = try decoder.crossCache(audio: audio)
             let t1 = Date()
             let hyp = try WhisperSearch.run(decoder, cross: cross, prompt: prompt, tokens: tokens, options: search)
-            transcript.encodeSeconds += t1.timeIntervalSince(t0)
+            transcript.melSeconds += tm.timeIntervalSince(t0)
+            transcript.encodeSeconds += t1.timeIntervalSince(tm)
             transcript.decodeSeconds += Date().timeIntervalSince(t1)
 
             let segmentFrames = min(windowFrames, totalFrames - seek)
@@ -150,5 +155,75 @@ public final class WhisperTranscriber: @unchecked Sendable {   // immutable afte
             last = cut
         }
         return (segments, singleTimestampEnding ? nil : max(1, (ids[last - 1] - tb) * 2))   // 1 timestamp step = 2 frames
+    }
+}
+
+extension WhisperTranscriber {
+    /// Errors building a transcriber from a model file's metadata and blobs.
+    public enum LoadError: Error, Equatable, CustomStringConvertible {
+        /// `general.architecture` is not "whisper".
+        case notWhisper(architecture: String?)
+        /// A `whisper.*` key is missing or not of the expected type.
+        case badMetadata(key: String)
+
+        public var description: String {
+            switch self {
+            case .notWhisper(let a): return "not a Whisper model: general.architecture is \(a.map { "\"\($0)\"" } ?? "missing")"
+            case .badMetadata(let k): return "Whisper model metadata: key \(k) is missing or malformed"
+            }
+        }
+    }
+
+    /// Builds a transcriber from a converted model: `metadata` (general.architecture "whisper", `whisper.*`),
+    /// `weights` (e.g. the `.ear` file as a WeightSource) and the `tokenizer.json` blob.
+    public convenience init(metadata: EarMetadata, weights: some WeightSource, tokenizerJSON: [UInt8]) throws {
+        let arch = try? metadata.string("general.architecture")
+        guard arch == "whisper" else { throw LoadError.notWhisper(architecture: arch) }
+        guard let config = WhisperConfig(metadata: { try? metadata.int($0) }) else {
+            let missing = config0Keys.first { (try? metadata.int($0)) == nil } ?? "whisper.*"
+            throw LoadError.badMetadata(key: missing)
+        }
+        func ids(_ key: String) throws -> [Int] {
+            if let a = try? metadata.ints(key) { return a }   // stored as an integer array
+            guard let s = try? metadata.string(key) else { throw LoadError.badMetadata(key: key) }   // or as "[1,2,…]"
+            let body = s.trimmingCharacters(in: CharacterSet(charactersIn: "[] "))
+            if body.isEmpty { return [] }
+            var out: [Int] = []
+            for part in body.split(separator: ",") {
+                guard let v = Int(part.trimmingCharacters(in: .whitespaces)) else { throw LoadError.badMetadata(key: key) }
+                out.append(v)
+            }
+            return out
+        }
+        let tokenizer = try WhisperTokenizer(tokenizerJSON: Data(tokenizerJSON), vocabularySize: config.nVocab)
+        try self.init(config: config, weights: weights, tokenizer: tokenizer,
+                      suppressIds: try ids("whisper.suppress_ids"), suppressIdsBegin: try ids("whisper.suppress_ids_begin"))
+    }
+}
+
+private let config0Keys = ["whisper.n_mels", "whisper.n_audio_ctx", "whisper.n_audio_state", "whisper.n_audio_head",
+                           "whisper.n_audio_layer", "whisper.n_vocab", "whisper.n_text_ctx", "whisper.n_text_state",
+                           "whisper.n_text_head", "whisper.n_text_layer"]
+
+extension WhisperTranscriber {
+    /// Opens a Whisper `.ear` (memory-mapped; tensors used in place) and builds the transcriber from its
+    /// metadata and `tokenizer.json` blob.
+    public static func load(path: String) throws -> WhisperTranscriber {
+        let weights = try EarWeights(path: path)
+        let tokenizer = try weights.file.blob(named: "tokenizer.json")
+        return try WhisperTranscriber(metadata: weights.file.metadata, weights: weights, tokenizerJSON: tokenizer)
+    }
+
+    /// True when the `.ear` at `path` declares `general.architecture` = "whisper" (cheap: header only).
+    public static func isWhisperModel(path: String) -> Bool {
+        guard let file = try? EarFile(path: path) else { return false }
+        return (try? file.metadata.string("general.architecture")) == "whisper"
+    }
+}
+
+extension WhisperTranscriber {
+    /// Decodes an audio file (any format libsndfile reads, resampled to 16 kHz mono) and transcribes it.
+    public func transcribe(file path: String, options: WhisperTranscribeOptions = .init()) throws -> WhisperTranscript {
+        try transcribe(try AudioLoader.load(path).samples, options: options)
     }
 }

@@ -155,6 +155,10 @@ public final class EarFile: @unchecked Sendable {  // immutable after init; the 
     public func verify(progress: ((Int, Int) -> Void)? = nil) throws(EarError) {
         let total = index.indexRange.count + blobs.reduce(0) { $0 + $1.storedSize } + tensors.reduce(0) { $0 + $1.byteCount }
         var done = 0
+        // Whole-file sequential read: ask the kernel to read ahead and map in large batches.
+        _ = madvise(UnsafeMutableRawPointer(mutating: mapping.baseAddress), mapping.count, MADV_SEQUENTIAL)
+        _ = madvise(UnsafeMutableRawPointer(mutating: mapping.baseAddress), mapping.count, MADV_WILLNEED)
+        defer { _ = madvise(UnsafeMutableRawPointer(mutating: mapping.baseAddress), mapping.count, MADV_NORMAL) }
         for b in blobs {
             _ = try blob(b)
             done += b.storedSize

@@ -171,8 +171,11 @@ public final class EarWriter {
     // MARK: Finishing
 
     /// Writes the index and header, makes the file durable and moves it to `path` (replacing any
-    /// file there). The result is re-read with the validating reader before the rename.
-    public func finish() throws(EarError) {
+    /// file there). The result is re-read with the validating reader before the rename. Returns the
+    /// file's size in bytes.
+    @discardableResult
+    public func finish() throws(EarError) -> Int {
+        var fileSize = 0
         try guarded { () throws(EarError) in
             for key in metadata.keys {
                 if let reason = NameRules.problem(key) { throw EarError.invalidMetadata(key: key, reason: "invalid key: \(reason)") }
@@ -188,13 +191,14 @@ public final class EarWriter {
             let closeResult = close(fd)
             fd = -1
             guard closeResult == 0 else { throw EarError.io(path: temporaryPath, operation: "close", errno: errno) }
-            _ = try EarFile(path: temporaryPath)  // never publish a file our own reader rejects
+            fileSize = try EarFile(path: temporaryPath).fileSize  // never publish a file our own reader rejects
             guard rename(temporaryPath, path) == 0 else { throw EarError.io(path: path, operation: "rename", errno: errno) }
             state = .finished
             TemporaryFileRegistry.unregister(registrySlot)
             registrySlot = nil
             syncDirectory()
         }
+        return fileSize
     }
 
     /// Abandons the file: closes and deletes the temporary file. Safe to call more than once.

@@ -24,7 +24,7 @@ enum Layout {
     static let maxBlobCount: UInt64 = 10_000
     static let maxMetadataSize: UInt64 = 16 << 20
     static let maxStringPoolSize: UInt64 = 64 << 20
-    static let maxBlobRawSize: UInt64 = 1 << 30
+    static let maxBlobRawSize: UInt64 = 256 << 20
 
     /// Header field byte offsets.
     enum H {

@@ -43,10 +43,18 @@ extension AVX512 {
         }
     }
 
+    /// 16 floats of activation scales/sums. QuantizedActivations pads its arrays by 16 floats, so a full
+    /// load is always in bounds; lanes past the block count meet zero weight scales (see `weightScales16`).
     @inline(__always) static func first16(_ p: UnsafeRawPointer, _ n: Int) -> SIMD16<Float> {
-        if n == 16 { return p.loadUnaligned(as: SIMD16<Float>.self) }
+        p.loadUnaligned(as: SIMD16<Float>.self)
+    }
+
+    /// The f16 scales of blocks g..<g+n (n ≤ 16) as floats, zero past n. Never reads past the row's
+    /// scale array (the last row of a memory-mapped tensor may end at a page boundary).
+    @inline(__always) static func weightScales16(_ sc: UnsafeRawPointer, _ g: Int, _ n: Int) -> SIMD16<Float> {
+        if n == 16 { return AVX512.cvtHalf16(sc.loadUnaligned(fromByteOffset: 2 &* g, as: SIMD16<UInt16>.self)) }
         var r = SIMD16<Float>()
-        for i in 0..<n { r[i] = p.load(fromByteOffset: 4 &* i, as: Float.self) }
+        for i in 0..<n { r[i] = loadHalf(sc, 2 &* (g &+ i)) }
         return r
     }
 
@@ -62,8 +70,7 @@ extension AVX512 {
         var g = b0
         while g < b1 {
             let cnt = min(16, b1 &- g)
-            var dw = AVX512.cvtHalf16(sc.loadUnaligned(fromByteOffset: 2 &* g, as: SIMD16<UInt16>.self))
-            if cnt < 16 { for i in cnt..<16 { dw[i] = 0 } }
+            let dw = weightScales16(sc, g, cnt)
             let dwn = dw * -128
             @inline(__always) func scale(_ t: Int, _ f: inout SIMD16<Float>) -> SIMD16<Float> {
                 let o = t &* nb &+ g

@@ -13,7 +13,7 @@ extension QwenTokenizer {
     /// the text between each `<audio>` and the next `</audio>`. Throws `unclosedAudioTag` for an
     /// `<audio>` without `</audio>`, `nestedAudioTag` for `<audio>` inside a path and `unmatchedAudioEnd`
     /// for a `</audio>` that closes nothing. With `special == .none` the tags are plain text: no paths.
-    public func audioPaths(in text: String, special: SpecialMode = .all) throws -> [String] {
+    public func audioPaths(in text: String, special: SpecialMode = .all) throws(TokenizerError) -> [String] {
         guard special != .none else { return [] }
         let bytes = Array(text.utf8)
         let open = Array("<audio>".utf8), close = Array("</audio>".utf8)
@@ -42,12 +42,12 @@ extension QwenTokenizer {
     /// audio's span length including its two tags (encoder tokens + 2). Throws `audioCountMismatch` when
     /// the number of spans differs, and `unclosedAudioTag` / `nestedAudioTag` / `unmatchedAudioEnd` /
     /// `invalidAudioSpan` for malformed input.
-    public func encode(_ text: String, special: SpecialMode = .all, audioSpanTokens: [Int]) throws -> [Int] {
+    public func encode(_ text: String, special: SpecialMode = .all, audioSpanTokens: [Int]) throws(TokenizerError) -> [Int] {
         try expandAudioSpans(encode(text, special: special), audioSpanTokens: audioSpanTokens)
     }
 
     /// Expands the audio spans of already encoded ids (see `encode(_:special:audioSpanTokens:)`).
-    public func expandAudioSpans(_ ids: [Int], audioSpanTokens: [Int]) throws -> [Int] {
+    public func expandAudioSpans(_ ids: [Int], audioSpanTokens: [Int]) throws(TokenizerError) -> [Int] {
         let startID = specials.audioStartID, endID = specials.audioEndID
         var out: [Int] = []
         out.reserveCapacity(ids.count + audioSpanTokens.reduce(0) { $0 + max($1, 0) })
@@ -82,7 +82,7 @@ extension QwenTokenizer {
 
     /// The reference's `_replace_closed_tag` for decoding: from each 155163 to the next 155164 (whatever
     /// lies between) is one audio, rendered with the next URL; ids outside spans pass through unchanged.
-    func audioSpanItems(in ids: [Int], urls: [String]?) throws -> [AudioSpanItem] {
+    func audioSpanItems(in ids: [Int], urls: [String]?) throws(TokenizerError) -> [AudioSpanItem] {
         var items: [AudioSpanItem] = []
         var end = 0
         var audioIndex = 0

@@ -86,6 +86,23 @@ public struct QwenSpecialTokens: Sendable {
     public var audioStartID: Int { firstID + surfaces.count - 2 }
     public var audioEndID: Int { firstID + surfaces.count - 1 }
 
+    /// Id of the timestamp `<|s.cc|>` for k hundredths of a second (k in 0...3000), or nil.
+    public func timestampID(centiseconds k: Int) -> Int? {
+        guard k >= 0 && k <= 3000, let first = idBySurface["<|0.00|>"] else { return nil }
+        return first + k
+    }
+
+    /// Hundredths of a second of a timestamp id (`<|2.33|>` → 233), or nil if `id` is not a timestamp.
+    public func timestampCentiseconds(of id: Int) -> Int? {
+        guard let first = idBySurface["<|0.00|>"], id >= first && id <= first + 3000 else { return nil }
+        return id - first
+    }
+
+    /// Id of a language tag (`"en"` → `<|en|>`), or nil for a language the model was not trained on.
+    public func languageID(_ code: String) -> Int? {
+        QwenSpecialTokens.languages.contains(code) ? idBySurface["<|\(code)|>"] : nil
+    }
+
     /// Number of specials (3522).
     public var count: Int { surfaces.count }
 
@@ -114,7 +131,8 @@ public struct QwenSpecialTokens: Sendable {
     func match(_ text: UnsafeBufferPointer<UInt8>, at i: Int, end: Int) -> (id: Int, length: Int)? {
         let first = text[i]
         var stop: Int
-        if first == 60 {  // "<"
+        if first == 60 {  // "<"; every such surface continues with "|", "a" (<audio>) or "/" (</audio>)
+            guard i + 1 < end, text[i + 1] == 124 || text[i + 1] == 97 || text[i + 1] == 47 else { return nil }
             stop = i + 1
             let limit = min(end, i + longestSurface)
             while stop < limit && text[stop] != 62 { stop += 1 }

@@ -4,24 +4,32 @@
 import Foundation
 
 /// The Qwen tokenizer: 151,643 BPE ranks + 3522 specials (n_vocab 155,165). Immutable and thread-safe.
+///
+///     let tokenizer = try QwenTokenizer(contentsOf: URL(fileURLWithPath: "qwen.tiktoken"))  // or QwenTokenizer(ear:)
+///     let prompt = "<audio>a.flac</audio><|startoftranscript|><|en|><|transcribe|><|en|><|notimestamps|><|wo_itn|>"
+///     let paths = try tokenizer.audioPaths(in: prompt)                        // ["a.flac"]
+///     let ids = try tokenizer.encode(prompt, audioSpanTokens: [148])          // 154 ids, audio expanded
+///     var stream = tokenizer.streamingDecoder()                               // for generated ids
+///     let piece = try stream.append(9707)                                     // "Hello"
+///     let text = try tokenizer.decode([9707, 1879])                           // "Hello world"
 public struct QwenTokenizer: Sendable {
     public let ranks: TiktokenRanks
     public let specials: QwenSpecialTokens
 
     /// Parses the bytes of a `qwen.tiktoken` file (also the `tokenizer.tiktoken` blob of a `.ear` file).
-    public init(tiktoken bytes: [UInt8]) throws {
-        let ranks = try bytes.withUnsafeBytes { try TiktokenRanks(tiktoken: $0) }
-        try self.init(ranks: ranks)
+    public init(tiktoken bytes: [UInt8]) throws(TokenizerError) {
+        let ranks = bytes.withUnsafeBytes { raw in Result { () throws(TokenizerError) in try TiktokenRanks(tiktoken: raw) } }
+        try self.init(ranks: ranks.get())
     }
 
     /// Parses the bytes of a `qwen.tiktoken` file.
-    public init(tiktoken data: Data) throws {
-        let ranks = try data.withUnsafeBytes { try TiktokenRanks(tiktoken: $0) }
-        try self.init(ranks: ranks)
+    public init(tiktoken data: Data) throws(TokenizerError) {
+        let ranks = data.withUnsafeBytes { raw in Result { () throws(TokenizerError) in try TiktokenRanks(tiktoken: raw) } }
+        try self.init(ranks: ranks.get())
     }
 
     /// Reads and parses a `qwen.tiktoken` file.
-    public init(contentsOf url: URL) throws {
+    public init(contentsOf url: URL) throws(TokenizerError) {
         let data: Data
         do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
             throw TokenizerError.unreadableFile(path: url.path, reason: "\(error.localizedDescription)")
@@ -30,7 +38,7 @@ public struct QwenTokenizer: Sendable {
     }
 
     /// Wraps parsed ranks; the specials are numbered from `ranks.count`.
-    public init(ranks: TiktokenRanks) throws {
+    public init(ranks: TiktokenRanks) throws(TokenizerError) {
         for byte in 0 ... 255 where ranks.rank(of: [UInt8(byte)]) == nil {
             throw TokenizerError.malformedRankFile(line: 0, reason: "single byte \(byte) has no rank (byte-level BPE needs all 256)")
         }
@@ -54,14 +62,16 @@ public struct QwenTokenizer: Sendable {
     /// allows; `<audio>PATH</audio>` stays `<audio>`, the path's tokens, `</audio>` (see
     /// `encode(_:special:audioSpanTokens:)` for the expanded form the model takes).
     public func encode(_ text: String, special: SpecialMode = .all) -> [Int] {
-        let bytes = NFC.utf8(text)
+        var bytes = NFC.utf8(text)
+        let n = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: 8))  // rank lookups read whole 8-byte words
         var ids: [Int] = []
         ids.reserveCapacity(bytes.count / 3 + 4)
         ranks.withLookup { lookup in
             ScalarClass.basicPlane.withUnsafeBufferPointer { classes in
-                bytes.withUnsafeBufferPointer { text in
+                bytes.withUnsafeBufferPointer { padded in
+                    let text = UnsafeBufferPointer(rebasing: padded[0 ..< n])
                     var bpe = BytePairEncoder(ranks: lookup)
-                    let n = text.count
                     var segmentStart = 0
                     while true {
                         let next = special == .none ? nil : nextSpecial(in: text, from: segmentStart, mode: special)
@@ -105,16 +115,16 @@ public struct QwenTokenizer: Sendable {
     // MARK: Decoding
 
     /// The bytes of one id (a special's bytes are its UTF-8 surface string).
-    public func bytes(of id: Int) throws -> [UInt8] {
+    public func bytes(of id: Int) throws(TokenizerError) -> [UInt8] {
         if id >= 0 && id < ranks.count { return Array(ranks.bytes(ofRank: id)) }
         if let s = specials.surface(of: id) { return Array(s.utf8) }
         throw TokenizerError.invalidTokenID(id)
     }
 
     /// Appends the bytes of `ids` to `out`; throws `invalidTokenID` for an id outside the vocabulary.
-    func appendBytes<C: Collection>(of ids: C, to out: inout [UInt8]) throws where C.Element == Int {
+    func appendBytes<C: Collection>(of ids: C, to out: inout [UInt8]) throws(TokenizerError) where C.Element == Int {
         let count = ranks.count
-        try ranks.arena.withUnsafeBufferPointer { arena in
+        let failure = ranks.arena.withUnsafeBufferPointer { arena -> TokenizerError? in
             for id in ids {
                 if id >= 0 && id < count {
                     let start = Int(ranks.starts[id])
@@ -122,17 +132,19 @@ public struct QwenTokenizer: Sendable {
                 } else if id >= count && id - count < specials.count {
                     out.append(contentsOf: specials.surfaceBytes[id - count])
                 } else {
-                    throw TokenizerError.invalidTokenID(id)
+                    return TokenizerError.invalidTokenID(id)
                 }
             }
+            return nil
         }
+        if let failure { throw failure }
     }
 
     /// Text of `ids` as the reference decodes it: audio spans `155163 … 155164` become `<audio>URL</audio>`
     /// with the i-th URL of `audioURLs` (an unclosed span or a span without a URL throws, as the reference
     /// does); with `skipSpecial` every id ≥ 151643 is then dropped; the bytes of all ids are decoded as one
     /// UTF-8 string, one U+FFFD per maximal invalid subsequence. Ids outside the vocabulary throw.
-    public func decode(_ ids: [Int], skipSpecial: Bool = false, audioURLs: [String]? = nil) throws -> String {
+    public func decode(_ ids: [Int], skipSpecial: Bool = false, audioURLs: [String]? = nil) throws(TokenizerError) -> String {
         // Same order of checks as the reference: audio spans first, then unknown ids.
         let items = try audioSpanItems(in: ids, urls: audioURLs)
         var bytes: [UInt8] = []

@@ -18,12 +18,12 @@ public struct StreamingDecoder: Sendable {
 
     /// The text that `id` completes (possibly empty). Throws `invalidTokenID` for an id outside the
     /// vocabulary (unless `skipSpecial` drops it first, as `decode` does).
-    public mutating func append(_ id: Int) throws -> String {
+    public mutating func append(_ id: Int) throws(TokenizerError) -> String {
         try append(contentsOf: [id])
     }
 
     /// The text that `ids` complete (possibly empty).
-    public mutating func append(contentsOf ids: [Int]) throws -> String {
+    public mutating func append(contentsOf ids: [Int]) throws(TokenizerError) -> String {
         var bytes = pending
         if skipSpecial {
             // Like `decode`: the skip filter (id < 151643) runs before the vocabulary check.

@@ -11,6 +11,8 @@ public struct TiktokenRanks: Sendable {
     let lengths: [UInt32]
     /// Hash table slots: (fingerprint << 32) | rank, or `emptySlot`. Size is a power of two.
     let slots: [UInt64]
+    /// [256] rank of each single byte (`missing` if absent).
+    let byteRanks: [UInt32]
     /// Number of ranks (151,643 for Qwen).
     public let count: Int
 
@@ -18,7 +20,7 @@ public struct TiktokenRanks: Sendable {
     static let missing = UInt32.max
 
     /// Parses tiktoken file bytes. Throws `TokenizerError.malformedRankFile`, `.ranksNotDense` or `.duplicateToken`.
-    public init(tiktoken file: UnsafeRawBufferPointer) throws {
+    public init(tiktoken file: UnsafeRawBufferPointer) throws(TokenizerError) {
         let input = file.bindMemory(to: UInt8.self)
         // Pass 1: count lines (one token per non-empty line) to size the tables.
         var lineCount = 0
@@ -36,7 +38,9 @@ public struct TiktokenRanks: Sendable {
         var lineNumber = 0
         var position = 0
         let end = input.count
-        try arena.withUnsafeMutableBufferPointer { out in
+        let base64 = Base64.table
+        let parseError = arena.withUnsafeMutableBufferPointer { out -> TokenizerError? in
+          base64.withUnsafeBufferPointer { alphabet -> TokenizerError? in
             while position < end {
                 lineNumber += 1
                 var lineEnd = position
@@ -47,42 +51,48 @@ public struct TiktokenRanks: Sendable {
                 if lineStop == position { continue }  // the reference skips empty lines
                 var space = position
                 while space < lineStop && input[space] != 32 { space += 1 }
-                guard space < lineStop else { throw TokenizerError.malformedRankFile(line: lineNumber, reason: "no space between token and rank") }
+                guard space < lineStop else { return TokenizerError.malformedRankFile(line: lineNumber, reason: "no space between token and rank") }
                 let tokenStart = arenaUsed
-                guard let decoded = Base64.decode(input, from: position, to: space, into: out, at: arenaUsed) else {
-                    throw TokenizerError.malformedRankFile(line: lineNumber, reason: "token is not valid base64")
+                guard let decoded = Base64.decode(input, from: position, to: space, into: out, at: arenaUsed,
+                                                  table: alphabet) else {
+                    return TokenizerError.malformedRankFile(line: lineNumber, reason: "token is not valid base64")
                 }
                 arenaUsed += decoded
-                guard decoded > 0 else { throw TokenizerError.malformedRankFile(line: lineNumber, reason: "empty token") }
+                guard decoded > 0 else { return TokenizerError.malformedRankFile(line: lineNumber, reason: "empty token") }
                 var rank = 0
                 var digit = space + 1
-                guard digit < lineStop else { throw TokenizerError.malformedRankFile(line: lineNumber, reason: "missing rank") }
+                guard digit < lineStop else { return TokenizerError.malformedRankFile(line: lineNumber, reason: "missing rank") }
                 while digit < lineStop {
                     let d = Int(input[digit]) - 48
                     guard d >= 0 && d <= 9, rank < 1 << 31 else {
-                        throw TokenizerError.malformedRankFile(line: lineNumber, reason: "rank is not a non-negative integer")
+                        return TokenizerError.malformedRankFile(line: lineNumber, reason: "rank is not a non-negative integer")
                     }
                     rank = rank * 10 + d
                     digit += 1
                 }
                 guard rank < lineCount, starts[rank] == UInt32.max else {
-                    throw TokenizerError.ranksNotDense(rank: rank, count: lineCount)
+                    return TokenizerError.ranksNotDense(rank: rank, count: lineCount)
                 }
                 starts[rank] = UInt32(tokenStart)
                 lengths[rank] = UInt32(decoded)
             }
+            return nil
+          }
         }
+        if let parseError { throw parseError }
         // lineCount counted every line; empty lines in the middle would leave holes.
         if let hole = starts.firstIndex(of: UInt32.max) { throw TokenizerError.ranksNotDense(rank: hole, count: lineCount) }
+        // 8 readable bytes after every token: hashing and comparing load whole 8-byte words.
         arena.removeSubrange(arenaUsed...)
+        arena.append(contentsOf: repeatElement(0, count: 8))
 
         // Hash table at load ≤ 0.3 so that misses (most BPE pair lookups) end after one or two probes.
         var capacity = 1024
         while capacity < lineCount * 3 + 16 { capacity <<= 1 }
         var slots = [UInt64](repeating: TiktokenRanks.emptySlot, count: capacity)
         let mask = capacity - 1
-        try arena.withUnsafeBufferPointer { bytes in
-            try slots.withUnsafeMutableBufferPointer { table in
+        let duplicate = arena.withUnsafeBufferPointer { bytes -> TokenizerError? in
+            slots.withUnsafeMutableBufferPointer { table -> TokenizerError? in
                 for rank in 0..<lineCount {
                     let p = bytes.baseAddress! + Int(starts[rank])
                     let n = Int(lengths[rank])
@@ -93,19 +103,40 @@ public struct TiktokenRanks: Sendable {
                         let other = Int(table[index] & 0xFFFF_FFFF)
                         if table[index] >> 32 == fingerprint && Int(lengths[other]) == n
                             && memoryEqual(p, bytes.baseAddress! + Int(starts[other]), n) {
-                            throw TokenizerError.duplicateToken(line: rank + 1)
+                            return TokenizerError.duplicateToken(line: rank + 1)
                         }
                         index = (index + 1) & mask
                     }
                     table[index] = (fingerprint << 32) | UInt64(rank)
                 }
+                return nil
             }
         }
+        if let duplicate { throw duplicate }
         self.arena = arena
         self.starts = starts
         self.lengths = lengths
         self.slots = slots
         self.count = lineCount
+        var byteRanks = [UInt32](repeating: TiktokenRanks.missing, count: 256)
+        var word: UInt64 = 0
+        for byte in 0 ..< 256 {
+            word = UInt64(byte)
+            byteRanks[byte] = withUnsafeBytes(of: &word) { raw in
+                arena.withUnsafeBufferPointer { a in
+                    slots.withUnsafeBufferPointer { t in
+                        starts.withUnsafeBufferPointer { s in
+                            lengths.withUnsafeBufferPointer { l in
+                                RankLookup(arena: a.baseAddress!, starts: s.baseAddress!, lengths: l.baseAddress!,
+                                           slots: t.baseAddress!, mask: t.count - 1, byteRanks: nil)
+                                    .rank(raw.bindMemory(to: UInt8.self).baseAddress!, 1)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        self.byteRanks = byteRanks
     }
 
     /// The bytes of one rank (0 ..< count).
@@ -116,7 +147,8 @@ public struct TiktokenRanks: Sendable {
 
     /// The rank of a byte string, or nil.
     public func rank(of bytes: [UInt8]) -> Int? {
-        let r = withLookup { $0.rank(bytes.withUnsafeBufferPointer { $0.baseAddress! }, bytes.count) }
+        let padded = bytes + [0, 0, 0, 0, 0, 0, 0, 0]
+        let r = withLookup { lookup in padded.withUnsafeBufferPointer { lookup.rank($0.baseAddress!, bytes.count) } }
         return r == TiktokenRanks.missing ? nil : Int(r)
     }
 
@@ -126,15 +158,18 @@ public struct TiktokenRanks: Sendable {
             try starts.withUnsafeBufferPointer { s in
                 try lengths.withUnsafeBufferPointer { l in
                     try slots.withUnsafeBufferPointer { t in
-                        try body(RankLookup(arena: a.baseAddress!, starts: s.baseAddress!, lengths: l.baseAddress!,
-                                            slots: t.baseAddress!, mask: t.count - 1))
+                        try byteRanks.withUnsafeBufferPointer { b in
+                            try body(RankLookup(arena: a.baseAddress!, starts: s.baseAddress!, lengths: l.baseAddress!,
+                                                slots: t.baseAddress!, mask: t.count - 1, byteRanks: b.baseAddress!))
+                        }
                     }
                 }
             }
         }
     }
 
-    /// A 64-bit hash of a byte string (multiply–xorshift over 8-byte words).
+    /// A 64-bit hash of a byte string (multiply–xorshift over 8-byte words). Reads whole words:
+    /// p[n ..< n + 8] must be readable (the bytes past n are masked off).
     @inline(__always)
     static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
         var h = UInt64(truncatingIfNeeded: n) &* 0x9E37_79B9_7F4A_7C15
@@ -146,9 +181,7 @@ public struct TiktokenRanks: Sendable {
             i += 8
         }
         if i < n {
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            while i < n { tail |= UInt64(p[i]) << shift; shift += 8; i += 1 }
+            let tail = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) & tailMask(n - i)
             h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
         }
         h ^= h >> 32
@@ -158,6 +191,10 @@ public struct TiktokenRanks: Sendable {
     }
 }
 
+/// Mask of the low `count` bytes (1…7) of a little-endian word.
+@inline(__always)
+func tailMask(_ count: Int) -> UInt64 { (1 &<< UInt64(8 * count)) &- 1 }
+
 /// Pointer view of `TiktokenRanks` valid inside `withLookup`.
 struct RankLookup {
     let arena: UnsafePointer<UInt8>
@@ -165,6 +202,11 @@ struct RankLookup {
     let lengths: UnsafePointer<UInt32>
     let slots: UnsafePointer<UInt64>
     let mask: Int
+    let byteRanks: UnsafePointer<UInt32>?
+
+    /// Rank of a single byte.
+    @inline(__always)
+    func byteRank(_ byte: UInt8) -> UInt32 { byteRanks.unsafelyUnwrapped[Int(byte)] }
 
     /// Rank of bytes p[0 ..< n], or `TiktokenRanks.missing`.
     @inline(__always)
@@ -177,11 +219,27 @@ struct RankLookup {
             if slot == TiktokenRanks.emptySlot { return TiktokenRanks.missing }
             if slot >> 32 == fingerprint {
                 let r = Int(slot & 0xFFFF_FFFF)
-                if Int(lengths[r]) == n && memoryEqual(p, arena + Int(starts[r]), n) { return UInt32(r) }
+                if Int(lengths[r]) == n && wordsEqual(p, arena + Int(starts[r]), n) { return UInt32(r) }
             }
             index = (index + 1) & mask
         }
     }
+}
+
+/// Whether a[0 ..< n] == b[0 ..< n], a word at a time (both must have 8 readable bytes past n).
+@inline(__always)
+func wordsEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+    let x = UnsafeRawPointer(a), y = UnsafeRawPointer(b)
+    var i = 0
+    while i + 8 <= n {
+        if x.loadUnaligned(fromByteOffset: i, as: UInt64.self) != y.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+            return false
+        }
+        i += 8
+    }
+    if i == n { return true }
+    let difference = x.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ y.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+    return UInt64(littleEndian: difference) & tailMask(n - i) == 0
 }
 
 @inline(__always)
@@ -203,9 +261,11 @@ enum Base64 {
         return t
     }()
 
-    /// Decodes input[from ..< to] into out[at...]; returns the byte count, or nil if not valid base64.
+    /// Decodes input[from ..< to] into out[at...] with `table` (= `Base64.table`); returns the byte count,
+    /// or nil if not valid base64.
+    @inline(__always)
     static func decode(_ input: UnsafeBufferPointer<UInt8>, from: Int, to: Int,
-                       into out: UnsafeMutableBufferPointer<UInt8>, at: Int) -> Int? {
+                       into out: UnsafeMutableBufferPointer<UInt8>, at: Int, table t: UnsafeBufferPointer<UInt8>) -> Int? {
         var stop = to
         var padding = 0
         while stop > from && input[stop - 1] == 61 && padding < 2 { stop -= 1; padding += 1 }
@@ -213,20 +273,33 @@ enum Base64 {
         var accumulator: UInt32 = 0
         var bits = 0
         var written = at
-        return table.withUnsafeBufferPointer { t -> Int? in
-            for i in from ..< stop {
-                let v = t[Int(input[i])]
-                if v == 255 { return nil }
-                accumulator = (accumulator << 6) | UInt32(v)
-                bits += 6
-                if bits >= 8 {
-                    bits -= 8
-                    guard written < out.count else { return nil }
-                    out[written] = UInt8(truncatingIfNeeded: accumulator >> UInt32(bits))
-                    written += 1
-                }
-            }
-            return written - at
+        var i = from
+        // Whole groups of 4 characters → 3 bytes.
+        while i + 4 <= stop {
+            let a = t[Int(input[i])], b = t[Int(input[i + 1])], c = t[Int(input[i + 2])], d = t[Int(input[i + 3])]
+            if a > 63 || b > 63 || c > 63 || d > 63 { return nil }  // 255 marks a non-alphabet character
+            guard written + 3 <= out.count else { return nil }
+            let v = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+            out[written] = UInt8(truncatingIfNeeded: v >> 16)
+            out[written + 1] = UInt8(truncatingIfNeeded: v >> 8)
+            out[written + 2] = UInt8(truncatingIfNeeded: v)
+            written += 3
+            i += 4
         }
+        // The last 2 or 3 characters before the padding.
+        while i < stop {
+            let v = t[Int(input[i])]
+            if v == 255 { return nil }
+            accumulator = (accumulator << 6) | UInt32(v)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                guard written < out.count else { return nil }
+                out[written] = UInt8(truncatingIfNeeded: accumulator >> UInt32(bits))
+                written += 1
+            }
+            i += 1
+        }
+        return written - at
     }
 }

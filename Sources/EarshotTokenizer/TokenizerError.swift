@@ -15,7 +15,8 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     /// An `<audio>` tag (or id 155163) has no matching `</audio>` after it
     /// (the reference raises `ValueError: Unclosed image token`).
     case unclosedAudioTag(index: Int)
-    /// A `</audio>` tag (or id 155164) appears before any `<audio>` it could close.
+    /// A `</audio>` tag (or id 155164) appears before any `<audio>` it could close
+    /// (`index`: UTF-8 byte offset in the text for `audioPaths`, token index for `expandAudioSpans`).
     case unmatchedAudioEnd(index: Int)
     /// An `<audio>` tag appears inside another audio path (`<audio>a<audio>b</audio>`).
     case nestedAudioTag(index: Int)
@@ -37,7 +38,7 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
         case let .duplicateToken(line): return "tiktoken rank file, line \(line): these token bytes already have a rank"
         case let .invalidTokenID(id): return "Invalid token for decoding: \(id)"
         case let .unclosedAudioTag(index): return "unclosed <audio> tag (audio #\(index + 1) has no </audio> after it)"
-        case let .unmatchedAudioEnd(index): return "</audio> at token \(index) does not close any <audio>"
+        case let .unmatchedAudioEnd(index): return "</audio> at position \(index) does not close any <audio>"
         case let .nestedAudioTag(index): return "<audio> inside another audio path (audio #\(index + 1))"
         case let .audioCountMismatch(expected, found): return "the text has \(found) <audio>…</audio> span(s) but \(expected) audio length(s)/URL(s) were given"
         case let .invalidAudioSpan(index, tokens): return "audio #\(index + 1): span of \(tokens) tokens (must be ≥ 2: <audio> … </audio>)"

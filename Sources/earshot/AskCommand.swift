@@ -11,17 +11,17 @@ struct AskCommand: ParsableCommand {
             (raise with --max-tokens). For free conversation use `earshot chat` with a chat model.
 
             Example:
-              earshot ask --model m.ear bird.wav "Is it a bird?"
+              earshot ask --model m.ear "Is it a bird?" bird.wav
             """)
 
     @OptionGroup var options: ModelOptions
     @OptionGroup var output: TaskOutputOptions
 
-    @Argument(help: ArgumentHelp("The audio file.", valueName: "AUDIO"))
-    var audio: String
-
     @Argument(help: ArgumentHelp("The question.", valueName: "QUESTION"))
     var question: String
+
+    @Argument(help: ArgumentHelp("The audio file.", valueName: "AUDIO"))
+    var audio: String
 
     func run() throws {
         try runTask(.ask(question: question), command: "ask", audio: audio, options: options, output: output)

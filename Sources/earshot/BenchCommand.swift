@@ -12,7 +12,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure kernel and model speed on this machine.",
-        subcommands: [KernelsBench.self, DecodeBench.self, PrefillBench.self, EncoderBench.self, LoadBench.self, WriteModelBench.self])
+        subcommands: [KernelsBench.self, AttentionBench.self, DecodeBench.self, PrefillBench.self, EncoderBench.self, LoadBench.self, WriteModelBench.self])
 }
 
 struct KernelsBench: ParsableCommand {

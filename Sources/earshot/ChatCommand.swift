@@ -11,22 +11,32 @@ struct ChatCommand: ParsableCommand {
         abstract: "Chat about audio with Qwen-Audio-Chat (ChatML).",
         discussion: """
             Each input line is a user turn, or a command:
-              /audio PATH   attach an audio to the next turn (repeatable: several audios per turn, sent as
-                            "Audio 1:<audio>PATH</audio>\\n" … before the text)
-              /reset        forget the conversation        /save FILE   save it (KV cache + history, zstd)
-              /load FILE    continue a saved one           /quit        leave
-            Lines come from --turn (repeatable, in order), else from standard input (interactive on a terminal).
-            History beyond the 6144-token window is dropped oldest first, like the reference; generation stops
-            on <|im_end|>, <|im_start|> or <|endoftext|>. The KV cache of the shared prefix and the audio
-            encodings are kept between turns (--no-cache re-runs the whole prompt each turn, like the reference).
+              /audio PATH   attach an audio to the next turn (repeatable; sent as
+                            "Audio 1:<audio>PATH</audio>\\n"... before the text)
+              /reset        forget the conversation
+              /save FILE    save it (KV cache + history, zstd-compressed)
+              /load FILE    continue a saved conversation
+              /quit         leave
+            Lines come from --turn (repeatable, in order), else from standard \
+            input (interactive on a terminal).
 
-            Outputs: the answer streams to stdout; --print-ids prints each turn's generated ids as one JSON array
-            per line instead; --json prints one JSON object per turn {"query","response","ids","stop"}.
+            History beyond the 6144-token window is dropped oldest first, like \
+            the reference; generation stops on <|im_end|>, <|im_start|> or \
+            <|endoftext|>. The KV cache of the shared prefix and the audio \
+            encodings are kept between turns (--no-cache re-runs the whole \
+            prompt every turn, like the reference). The timing of each turn \
+            goes to stderr.
+
+            The answer streams to stdout. --print-ids prints each turn's \
+            generated ids (one JSON array per line) instead; --json prints one \
+            JSON object per turn: {"query", "response", "ids", "stop"}.
 
             Examples:
-              earshot chat --model qwen-audio-chat.q4.ear
-              earshot chat --model m.ear --audio jfk.wav --turn "What does the speaker say?" --turn "Summarise it."
-              earshot chat --model m.ear --greedy --print-ids --turn "/audio a.wav" --turn "What is this?" --turn "/save s.chat"
+              earshot chat --model qwen-audio-chat.q4m.ear
+              earshot chat --model m.ear --audio jfk.wav \\
+                --turn "What does the speaker say?" --turn "Summarise it."
+              earshot chat --model m.ear --greedy --print-ids \\
+                --turn "/audio a.wav" --turn "What is this?" --turn "/save s.chat"
             """)
 
     @OptionGroup var options: ModelOptions
@@ -36,6 +46,9 @@ struct ChatCommand: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("One input line: a user turn or a /command (repeatable, in order).", valueName: "TEXT"))
     var turn: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Read the turns from a JSON file ('-' = stdin): [{\"text\": …, \"audios\": [PATH, …]}, …].", valueName: "FILE"))
+    var turnsJson: String?
 
     @Option(name: .long, help: ArgumentHelp("Attach an audio to the first turn (repeatable).", valueName: "PATH"))
     var audio: [String] = []
@@ -74,6 +87,8 @@ struct ChatCommand: ParsableCommand {
     }
 
     private func runThrowing() throws {
+        var lines = turn
+        if let turnsJson { lines += try Self.readTurnsJSON(turnsJson) }
         let model = try options.load(command: "chat")
         let chat = model.makeChat(system: system)
         chat.session.kvPrecision = options.kvCache == "f32" ? .f32 : .f16
@@ -91,13 +106,14 @@ struct ChatCommand: ParsableCommand {
         opts.stopStrings = options.stop
 
         var pending = audio
-        let interactive = turn.isEmpty && isatty(0) != 0
+        let interactive = lines.isEmpty && isatty(0) != 0
         if interactive {
             printError("earshot chat: type a message; /audio PATH attaches audio, /reset, /save FILE, /load FILE, /quit.")
         }
-        var scripted = turn.makeIterator()
+        var scripted = lines.makeIterator()
+        let fromLines = !lines.isEmpty
         func nextLine() -> String? {
-            if !turn.isEmpty { return scripted.next() }
+            if fromLines { return scripted.next() }
             if interactive { FileHandle.standardError.write(Data("> ".utf8)) }
             return readLine(strippingNewline: true)
         }
@@ -165,11 +181,28 @@ struct ChatCommand: ParsableCommand {
             }
             if !options.quiet {
                 printError(s.summary.split(separator: "\n").filter { !$0.contains("load") && !$0.contains("total") }
-                    .map { "turn \(turnIndex) " + $0 }.joined(separator: "\n"))
+                    .map { $0.replacingOccurrences(of: "earshot:", with: "earshot[turn \(turnIndex)]:") }.joined(separator: "\n"))
             }
             turnIndex += 1
         }
         finish(chat)
+    }
+
+    /// `[{"text": "...", "audios": ["a.wav"]}, ...]` → input lines (`/audio PATH` lines, then the text).
+    static func readTurnsJSON(_ path: String) throws -> [String] {
+        let data: Data? = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: path)
+        guard let data, let list = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+            throw CLIFailure(command: "chat", message: "--turns-json \(path): expected a JSON array of {\"text\", \"audios\"} objects")
+        }
+        var lines: [String] = []
+        for (i, item) in list.enumerated() {
+            guard let text = item["text"] as? String else {
+                throw CLIFailure(command: "chat", message: "--turns-json \(path): turn \(i) has no \"text\" string")
+            }
+            lines += ((item["audios"] as? [String]) ?? []).map { "/audio \($0)" }
+            lines.append(text)
+        }
+        return lines
     }
 
     private func finish(_ chat: Chat) {

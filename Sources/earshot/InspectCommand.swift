@@ -20,7 +20,10 @@ struct InspectCommand: ParsableCommand {
             Examples:
               earshot inspect qwen-audio-q4.ear
               earshot inspect --verify qwen-audio-q4.ear
-              earshot inspect --json model.ear | jq '.tensors[] | select(.dtype == "q4") | .name'
+              earshot inspect --json model.ear | jq '.tensors[].name'
+
+            Without a model at hand, write a small example file first:
+              earshot debug write-example /tmp/x.ear && earshot inspect /tmp/x.ear
             """)
 
     @Argument(help: "The .ear file to inspect.")

@@ -99,7 +99,7 @@ struct RunCommand: ParsableCommand {
         let probe: Probe? = dump.map { dir in
             { name, shape, values in
                 let data = Data(buffer: values)
-                FileManager.default.createFile(atPath: (dir as NSString).appendingPathComponent(name + ".f32"), contents: data)
+                _ = FileManager.default.createFile(atPath: (dir as NSString).appendingPathComponent(name + ".f32"), contents: data)
                 dumped.append((name, shape))
             }
         }
@@ -110,7 +110,7 @@ struct RunCommand: ParsableCommand {
         if let dump {
             let entries = dumped.map { "  \"\($0.0)\": [\($0.1.map(String.init).joined(separator: ", "))]" }
             let json = "{\n" + entries.joined(separator: ",\n") + "\n}\n"
-            FileManager.default.createFile(atPath: (dump as NSString).appendingPathComponent("index.json"), contents: Data(json.utf8))
+            _ = FileManager.default.createFile(atPath: (dump as NSString).appendingPathComponent("index.json"), contents: Data(json.utf8))
         }
         if let dumpLogits {
             guard FileManager.default.createFile(atPath: dumpLogits, contents: logits.withUnsafeBufferPointer { Data(buffer: $0) }) else {

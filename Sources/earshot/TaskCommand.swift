@@ -8,7 +8,7 @@ import Foundation
 
 /// Model, sampling and output options of the task commands and `chat`.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The converted model (required: there is no default model yet).", valueName: "FILE.ear"))
+    @Option(name: .long, help: ArgumentHelp("The converted model (transcribe defaults to Whisper tiny.en from Tools/get-default-model.sh; other commands need one).", valueName: "FILE.ear"))
     var model: String?
 
     @Flag(name: .long, help: "Greedy decoding (argmax); overrides the sampling options.")

@@ -59,6 +59,7 @@ struct TokenizeCommand: ParsableCommand {
     func run() throws {
         let qwen: QwenTokenizer
         let loadStart = ContinuousClock.now
+        let loadCPUStart = clock()
         do {
             if let tokenizer {
                 qwen = try QwenTokenizer(contentsOf: URL(fileURLWithPath: tokenizer))
@@ -69,8 +70,9 @@ struct TokenizeCommand: ParsableCommand {
             throw fail("\(error)")
         }
         let loadTime = ContinuousClock.now - loadStart
+        let loadCPU = Double(clock() - loadCPUStart) / Double(CLOCKS_PER_SEC)
         let input = FileHandle.standardInput.readDataToEndOfFile()
-        if timing { try reportTiming(load: loadTime, input: input, qwen) }
+        if timing { try reportTiming(load: loadTime, loadCPU: loadCPU, input: input, qwen) }
         if jsonl {
             var out = ""
             var lines = input.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
@@ -117,7 +119,7 @@ struct TokenizeCommand: ParsableCommand {
     }
 
     /// Times the work of `run` without output (best of 3) and prints it with the load time to stderr.
-    func reportTiming(load: Duration, input: Data, _ qwen: QwenTokenizer) throws {
+    func reportTiming(load: Duration, loadCPU: Double, input: Data, _ qwen: QwenTokenizer) throws {
         var best = Duration.seconds(1_000_000)
         var tokens = 0
         for _ in 0 ..< 3 {
@@ -136,7 +138,7 @@ struct TokenizeCommand: ParsableCommand {
         }
         let seconds = Double(best.components.seconds) + Double(best.components.attoseconds) / 1e18
         let what = jsonl || decode ? "lines" : "encode"
-        FileHandle.standardError.write(Data(("load \(ms(load)) ms; \(what) \(ms(best)) ms for \(input.count) bytes"
+        FileHandle.standardError.write(Data(("load \(ms(load)) ms (CPU \(String(format: "%.1f", loadCPU * 1000)) ms); \(what) \(ms(best)) ms for \(input.count) bytes"
             + (what == "encode" ? " → \(tokens) tokens" : "")
             + String(format: " (%.2f MB/s)\n", Double(input.count) / seconds / 1e6)).utf8))
     }

@@ -130,6 +130,22 @@ func value(of name: String, _ vars: [(String, [Int], UInt8, [UInt8])]) -> [Float
         check(noNul, .badString(offset: 4))
     }
 
+    /// Binary versions 2–3 store an item size and an element count instead of a dtype id and a byte count
+    /// (model.cc `get_dtype_from_item_size`: 4 → f32, 2 → int16, 1 → int8); version 2 has no alias table.
+    @Test func readsOldItemSizeLayout() throws {
+        var w = CT2Writer()
+        w.u32(3); w.string("WhisperSpec"); w.u32(1); w.u32(1)
+        w.string("x"); w.u8(1); w.u32(2); w.u8(4); w.u32(2); w.bytes += f32Bytes([1.5, -3])
+        w.u32(1); w.string("y"); w.string("x")
+        let m = try CTranslate2Model(data: Data(w.bytes))
+        #expect(m.binaryVersion == 3 && m.variable("y")?.dtype == .float32 && m.variable("x")?.byteCount == 8)
+        #expect(try m.floats("y") == [1.5, -3])
+        var v2 = CT2Writer()
+        v2.u32(2); v2.string("WhisperSpec"); v2.u32(1); v2.u32(1)
+        v2.string("x"); v2.u8(0); v2.u8(3); v2.u32(1); v2.bytes += [7]
+        #expect(throws: CTranslate2Error.unknownDType(variable: "x", id: 3)) { try CTranslate2Model(data: Data(v2.bytes)) }
+    }
+
     @Test func missingDirectoryIsATypedError() {
         let dir = URL(fileURLWithPath: "/nonexistent-earshot-ct2")
         #expect(throws: CTranslate2Error.missingFile(path: "/nonexistent-earshot-ct2/model.bin")) {

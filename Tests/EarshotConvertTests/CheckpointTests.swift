@@ -84,6 +84,23 @@ import EarshotTestSupport
         })
     }
 
+    @Test func refusesUnknownDTypeInAShard() throws {
+        let dir = try scratchDirectory("ck-dtype")
+        defer { cleanup(dir) }
+        try writeTinyCheckpoint(dir, vocab: 64)
+        // Same-length edit of the header: the first tensor (sorted: lm_head.weight) becomes "I6_4".
+        let url = dir.appendingPathComponent("model.safetensors")
+        var bytes = try Data(contentsOf: url)
+        let range = try #require(bytes.range(of: Data("\"BF16\"".utf8)))
+        bytes.replaceSubrange(range, with: Data("\"I6_4\"".utf8))
+        try bytes.write(to: url)
+        #expect(throws: ConvertError.unsupportedDType(path: url.path, tensor: "lm_head.weight", dtype: "I6_4")) {
+            try Checkpoint(directory: dir)
+        }
+        #expect(ConvertError.unsupportedDType(path: "m", tensor: "t", dtype: "I6_4").description
+            == "tensor t in m has dtype I6_4; only BF16, F16 and F32 are supported")
+    }
+
     @Test func refusesMissingExtraAndMisshapenTensors() throws {
         let dir = try scratchDirectory("ck-set")
         defer { cleanup(dir) }

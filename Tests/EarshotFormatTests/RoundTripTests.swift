@@ -130,8 +130,9 @@ func roundTripEveryDType(dtype: EarDType) throws {
 
 @Test func emptyFileRoundTrips() throws {
     let dir = try TemporaryDirectory()
-    try EarWriter(path: dir.path("e.ear")).finish()
+    let size = try EarWriter(path: dir.path("e.ear")).finish()
     let ear = try EarFile(path: dir.path("e.ear"))
+    #expect(size == ear.fileSize)
     #expect(ear.tensors.isEmpty && ear.blobs.isEmpty && ear.metadata.keys.isEmpty)
     #expect(ear.dataOffset == 16384 && ear.dataSize == 0)
     try ear.verify()

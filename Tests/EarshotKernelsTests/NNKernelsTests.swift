@@ -160,11 +160,13 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         #expect(pooled == pooledRef && pooled[0] == (x[0] + x[inC]) * 0.5)
     }
 
-    @Test(arguments: [(true, false), (true, true), (false, false), (false, true)])
-    func attentionMatchesReference(causal: Bool, f16: Bool) {
+    /// Prefill-sized (5 queries: f16 widened per head) and decode-sized (1–3 queries: f16 read directly) cases.
+    @Test(arguments: [(true, false, 5), (true, true, 5), (true, true, 1), (true, true, 3), (true, false, 1),
+                      (false, false, 37), (false, true, 37)])
+    func attentionMatchesReference(causal: Bool, f16: Bool, queries: Int) {
         var rng = TestRandom(causal ? 3 : 4)
-        let heads = 3, headDim = 16, stride = heads * headDim, keyCount = 37
-        let tokens = causal ? 5 : keyCount, first = causal ? keyCount - tokens : 0
+        let heads = 3, headDim = 20, stride = heads * headDim, keyCount = 37   // headDim 20: SIMD8 body + tail
+        let tokens = queries, first = causal ? keyCount - tokens : 0
         let q = rng.array(tokens * stride, range: 2)
         let k = rng.array(keyCount * stride, range: 2), v = rng.array(keyCount * stride)
         // f16 storage holds the rounded values; the reference reads the same storage.
@@ -183,7 +185,7 @@ func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
                               causal: causal, out: &yf, outStride: stride)
         } } } }
         #expect(maxAbsDiff(yr, yf) < 2e-6)   // Float dot products of 16 terms + expf: ~1e-7 relative
-        if causal {
+        if causal && tokens > 1 {
             // The first query (position first) must ignore keys after it: changing the last key leaves it unchanged.
             var k2 = k; for i in 0..<stride { k2[(keyCount - 1) * stride + i] = 9 }
             var y2 = yr

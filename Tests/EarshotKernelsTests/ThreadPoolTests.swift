@@ -30,16 +30,18 @@ import EarshotKernels
         #expect(total.load(ordering: .relaxed) == 4 * 3)
     }
 
-    @Test func threadedMatmulEqualsSingleThreaded() throws {
-        // Each output is computed by exactly one thread with the same code → bit-identical results.
-        let m = try OwnedMatrix(.q4, rows: 301, cols: 512, values: gaussianWithOutliers(301 * 512, seed: 8))
-        let x = gaussianWithOutliers(3 * 512, seed: 9)
+    @Test(arguments: [(WeightType.q4, 3), (.q4, 11), (.q8, 3), (.q8, 11), (.f16, 2)])
+    func threadedMatmulEqualsSingleThreaded(type: WeightType, tokens: Int) throws {
+        // Each output is computed by exactly one thread with the same code → bit-identical results
+        // (decode matvec and the GEMM tiles, whose 32-row blocks then straddle the threads' row chunks).
+        let m = try OwnedMatrix(type, rows: 301, cols: 512, values: gaussianWithOutliers(301 * 512, seed: 8))
+        let x = gaussianWithOutliers(tokens * 512, seed: 9)
         let pool = ThreadPool.shared
         let saved = pool.activeThreads
         defer { pool.activeThreads = saved }
         func run() -> [Float] {
-            var y = [Float](repeating: .nan, count: 3 * 301)
-            x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { Kernels.matmul(m.matrix, xp.baseAddress!, tokens: 3, $0.baseAddress!) } }
+            var y = [Float](repeating: .nan, count: tokens * 301)
+            x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { Kernels.matmul(m.matrix, xp.baseAddress!, tokens: tokens, $0.baseAddress!) } }
             return y
         }
         pool.activeThreads = 1

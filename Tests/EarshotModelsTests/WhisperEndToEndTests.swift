@@ -5,6 +5,7 @@
 import Earshot
 import EarshotAudio
 import EarshotConvert
+import EarshotFormat
 import EarshotModels
 import EarshotTestSupport
 import EarshotTokenizer
@@ -80,5 +81,122 @@ struct WhisperEndToEndTests {
             print("whisper jfk \(recipe): WER \(wer) \"\(greedy.text)\"")
             if recipe != "q4" { #expect(wer == 0, "\(recipe): \(greedy.text)") }
         }
+    }
+
+    /// Decoder logits after every position of `prompt + tokens` (teacher forcing), from this model's own encoder.
+    static func teacherForcedLogits(_ t: WhisperTranscriber, _ audio: [Float], prompt: [Int], tokens: [Int]) throws -> [[Float]] {
+        let enc = try t.encoder.encode([t.features(audio, start: 0)], batched: false)[0]
+        let cross = try t.decoder.crossCache(audio: enc)
+        var states = [t.decoder.makeState()]
+        let ids = prompt + tokens
+        let want = ids.indices.map { $0 >= prompt.count - 1 }
+        return try t.decoder.forward(rows: ids.map { (0, $0) }, states: &states, cross: cross, wantLogits: want)
+    }
+
+    /// Mean over positions of KL(softmax(p) ‖ softmax(q)) in nats.
+    static func meanKL(_ p: [[Float]], _ q: [[Float]]) -> Double {
+        var total = 0.0
+        for (a, b) in zip(p, q) {
+            func logSoftmax(_ x: [Float]) -> [Double] {
+                let m = Double(x.max()!)
+                let lse = m + log(x.reduce(0.0) { $0 + exp(Double($1) - m) })
+                return x.map { Double($0) - lse }
+            }
+            let la = logSoftmax(a), lb = logSoftmax(b)
+            total += zip(la, lb).reduce(0.0) { $0 + exp($1.0) * ($1.0 - $1.1) }
+        }
+        return total / Double(p.count)
+    }
+
+    /// Quantized weights vs f32: WER of the greedy transcripts on every English clip and the KL divergence of the
+    /// decoder's next-token distributions along the f32 transcript of jfk.wav (both printed for the report).
+    /// Bounds: q8 must transcribe every clip exactly as f32; q4 within 10 % WER.
+    @Test func quantizedVsF32() throws {
+        let f32 = try Self.transcriber("f32")
+        var reference: [String: [String]] = [:]
+        var jfkTokens: [Int] = []
+        for clip in Self.clips {
+            let r = try f32.transcribe(try Self.samples(clip), options: .init(beamSize: 1))
+            reference[clip] = normalizedWords(r.text)
+            if clip == "jfk.wav" { jfkTokens = r.segments.flatMap(\.tokens) }
+        }
+        let prompt = f32.tokenizer.prompt(timestamps: false, multilingual: false)
+        let jfkAudio = try Self.samples("jfk.wav")
+        let p = try Self.teacherForcedLogits(f32, jfkAudio, prompt: prompt, tokens: jfkTokens)
+        for recipe in ["f16", "q8", "q4m", "q4"] {
+            let t = try Self.transcriber(recipe)
+            var wers: [String] = []
+            for clip in Self.clips {
+                let words = normalizedWords(try t.transcribe(try Self.samples(clip), options: .init(beamSize: 1)).text)
+                let wer = wordErrorRate(reference[clip]!, words)
+                wers.append("\(clip) \(String(format: "%.3f", wer))")
+                if recipe == "q8" || recipe == "f16" { #expect(wer == 0, "\(recipe) \(clip)") }
+                if recipe.hasPrefix("q4") { #expect(wer <= 0.1, "\(recipe) \(clip)") }
+            }
+            let kl = Self.meanKL(p, try Self.teacherForcedLogits(t, jfkAudio, prompt: prompt, tokens: jfkTokens))
+            print("whisper \(recipe) vs f32: WER \(wers.joined(separator: ", ")); mean KL(f32‖\(recipe)) on jfk = \(String(format: "%.2e", kl)) nats")
+        }
+    }
+
+    /// The real file path: CTranslate2 dir → earshot-convert's WhisperConverter → `.ear` (q8) on disk → mapped
+    /// EarWeights → transcriber → jfk.wav; the file says architecture "whisper".
+    @Test func earFileRoundTrip() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("earshot-whisper-\(getpid()).q8.ear").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = try WhisperConverter.convert(directory: Self.dir, options: ConvertOptions(recipe: try QuantRecipe(parsing: "q8")),
+                                         to: try EarFileSink(path: path))
+        #expect(WhisperTranscriber.isWhisperModel(path: path))
+        let t = try WhisperTranscriber.load(path: path)
+        let text = try t.transcribe(try Self.samples("jfk.wav"), options: .init(beamSize: 1)).text
+        #expect(wordErrorRate(normalizedWords(Self.jfk), normalizedWords(text)) == 0, "\(text)")
+    }
+
+    /// The metadata path a `.ear` load takes: converter metadata → EarMetadata → transcriber, then jfk.wav.
+    @Test func transcriberFromConvertedMetadata() throws {
+        let m = try WhisperTestModel.load(Self.dir, recipe: try QuantRecipe(parsing: "q8"))
+        let tokenizer = try [UInt8](Data(contentsOf: Self.dir.appendingPathComponent("tokenizer.json")))
+        let t = try WhisperTranscriber(metadata: earMetadata(m.sink.metadata), weights: m.sink.weights, tokenizerJSON: tokenizer)
+        let text = try t.transcribe(try Self.samples("jfk.wav"), options: .init(beamSize: 1)).text
+        #expect(wordErrorRate(normalizedWords(Self.jfk), normalizedWords(text)) == 0, "\(text)")
+    }
+}
+
+/// The converter's metadata as the `.ear` file stores it.
+func earMetadata(_ meta: [(key: String, value: MetaValue)]) -> EarMetadata {
+    var out = EarMetadata()
+    for (k, v) in meta {
+        switch v {
+        case .string(let s): out[k] = .string(s)
+        case .int(let i): out[k] = .int(Int64(i))
+        case .double(let d): out[k] = .double(d)
+        case .bool(let b): out[k] = .bool(b)
+        }
+    }
+    return out
+}
+
+@Suite struct WhisperTranscriberLoadTests {
+    @Test func wrongArchitectureAndMissingKeysAreTypedErrors() throws {
+        let weights = InMemoryWeights()
+        #expect(throws: WhisperTranscriber.LoadError.notWhisper(architecture: "qwen-audio")) {
+            try WhisperTranscriber(metadata: EarMetadata(["general.architecture": .string("qwen-audio")]), weights: weights, tokenizerJSON: [])
+        }
+        #expect(throws: WhisperTranscriber.LoadError.notWhisper(architecture: nil)) {
+            try WhisperTranscriber(metadata: EarMetadata(), weights: weights, tokenizerJSON: [])
+        }
+        let (sink, _) = try CTranslate2ConverterTestsAccess.convertTiny()
+        var meta = earMetadata(sink.metadata)
+        meta["whisper.n_text_head"] = nil
+        #expect(throws: WhisperTranscriber.LoadError.badMetadata(key: "whisper.n_text_head")) {
+            try WhisperTranscriber(metadata: meta, weights: sink.weights, tokenizerJSON: [])
+        }
+    }
+}
+
+enum CTranslate2ConverterTestsAccess {
+    static func convertTiny() throws -> (WhisperMemorySink, ConversionReport) {
+        let ckpt = try CTranslate2Whisper.load(directory: Fixtures.url("whisper/tiny-random"))
+        let sink = WhisperMemorySink()
+        return (sink, try WhisperConverter.convert(ckpt, blobs: [], options: ConvertOptions(), to: sink))
     }
 }

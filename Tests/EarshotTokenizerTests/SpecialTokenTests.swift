@@ -50,6 +50,19 @@ import Testing
         }
     }
 
+    @Test func timestampsAndLanguages() {
+        let s = tokenizer.specials
+        #expect(s.timestampID(centiseconds: 233) == 152104)
+        #expect(s.timestampID(centiseconds: 3001) == nil)
+        #expect(s.timestampCentiseconds(of: 152197) == 326)
+        #expect(s.timestampCentiseconds(of: 154871) == 3000)
+        #expect(s.timestampCentiseconds(of: 151870) == nil)
+        #expect(s.timestampCentiseconds(of: 154872) == nil)
+        #expect(s.languageID("zh") == 151860)
+        #expect(s.languageID("zh_tr") == nil)
+        #expect(s.languageID("xx") == nil)
+    }
+
     /// Every special encodes to itself in `all` mode, audio specials only in `audio` mode, none in `none`.
     @Test func recognitionModes() {
         let s = tokenizer.specials

@@ -44,8 +44,6 @@ public enum CTranslate2Error: Error, Equatable, CustomStringConvertible {
     case notFloat(variable: String, dtype: String)
     /// `config.json` is not valid JSON of the expected form.
     case badConfig(String)
-    /// A value that should be zero is not (e.g. the zero key bias CTranslate2 pads into a fused q/k/v bias).
-    case nonZero(variable: String, detail: String)
 
     public var description: String {
         switch self {
@@ -66,7 +64,6 @@ public enum CTranslate2Error: Error, Equatable, CustomStringConvertible {
         case .badShape(let n, let e, let a): return "CTranslate2 variable \(n): expected shape \(e), got \(a)"
         case .notFloat(let n, let d): return "CTranslate2 variable \(n) has dtype \(d), expected a float type"
         case .badConfig(let m): return "CTranslate2 config.json: \(m)"
-        case .nonZero(let n, let d): return "CTranslate2 variable \(n): \(d)"
         }
     }
 }
@@ -171,9 +168,7 @@ public struct CTranslate2Model: @unchecked Sendable {
                 case 1: dtype = .int8
                 default: throw .unknownDType(variable: name, id: Int(itemSize))
                 }
-                let (n, overflow) = Int(try reader.u32("element count of \(name)")).multipliedReportingOverflow(by: Int(itemSize))
-                guard !overflow else { throw .sizeMismatch(variable: name, expected: -1, actual: -1) }
-                byteCount = n
+                byteCount = Int(try reader.u32("element count of \(name)")) * Int(itemSize)   // ≤ 2³²·4: no overflow
             }
             var elements = 1
             for d in shape {

@@ -160,60 +160,166 @@ extension Kernels {
         }
     }
 
-    /// Same as `Reference.attention`. f16 keys/values are widened per head into a scratch buffer first.
+    /// Same as `Reference.attention`. With `flashMinQueries` or more queries (encoder, prefill) the blocked
+    /// online-softmax kernel runs (FlashAttention.swift), heads × query chunks in parallel on the thread
+    /// pool; fewer queries (decode) take the row-at-a-time path, `attentionRowwise`.
     public static func attention(q: UnsafePointer<Float>, qStride: Int, tokens: Int, firstPosition: Int,
                                  keys: KVStorage, values: KVStorage, kvStride: Int, keyCount: Int,
                                  heads: Int, headDim: Int, scale: Float, causal: Bool,
                                  out: UnsafeMutablePointer<Float>, outStride: Int) {
         guard keyCount > 0, tokens > 0 else { return }
-        // Heads are independent (disjoint output columns): the pool runs them in parallel, each with its own
-        // score row and widened K/V scratch.
-        ThreadPool.shared.parallelFor(heads) { h in
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: keyCount)
-            defer { scores.deallocate() }
-            // Per-head contiguous f32 copies (only when the storage is f16).
-            var widened: UnsafeMutablePointer<Float>? = nil
-            if case .f16 = keys { widened = .allocate(capacity: 2 &* keyCount &* headDim) }
-            if case .f16 = values, widened == nil { widened = .allocate(capacity: 2 &* keyCount &* headDim) }
-            defer { widened?.deallocate() }
-            let kBase: UnsafePointer<Float>, kStride: Int, vBase: UnsafePointer<Float>, vStride: Int
-            switch keys {
-            case .f32(let p): kBase = UnsafePointer(p + h &* headDim); kStride = kvStride
-            case .f16(let p):
-                let dst = widened!
-                for j in 0..<keyCount {
-                    let s = p + (j &* kvStride &+ h &* headDim), d = dst + j &* headDim
-                    for i in 0..<headDim { d[i] = Float(s[i]) }
-                }
-                kBase = UnsafePointer(dst); kStride = headDim
-            }
-            switch values {
-            case .f32(let p): vBase = UnsafePointer(p + h &* headDim); vStride = kvStride
-            case .f16(let p):
-                let dst = widened! + keyCount &* headDim
-                for j in 0..<keyCount {
-                    let s = p + (j &* kvStride &+ h &* headDim), d = dst + j &* headDim
-                    for i in 0..<headDim { d[i] = Float(s[i]) }
-                }
-                vBase = UnsafePointer(dst); vStride = headDim
-            }
-            for t in 0..<tokens {
-                let visible = causal ? Swift.min(firstPosition &+ t &+ 1, keyCount) : keyCount
-                let qh = q + (t &* qStride &+ h &* headDim)
-                var m = -Float.infinity
-                for j in 0..<visible {
-                    let s = dot(qh, kBase + j &* kStride, headDim) * scale
-                    scores[j] = s
-                    m = Swift.max(m, s)
-                }
-                var sum: Float = 0
-                for j in 0..<visible { let e = expf(scores[j] - m); scores[j] = e; sum += e }
-                let oh = out + (t &* outStride &+ h &* headDim)
-                oh.update(repeating: 0, count: headDim)
-                for j in 0..<visible { axpy(scores[j], vBase + j &* vStride, oh, headDim) }
-                let inv = 1 / sum
-                for i in 0..<headDim { oh[i] *= inv }
-            }
+        if tokens < flashMinQueries {
+            attentionRowwise(q: q, qStride: qStride, tokens: tokens, firstPosition: firstPosition, keys: keys,
+                             values: values, kvStride: kvStride, keyCount: keyCount, heads: heads, headDim: headDim,
+                             scale: scale, causal: causal, out: out, outStride: outStride)
+            return
         }
+        // Split each head's queries into chunks when there are too few heads to keep every thread busy.
+        let threads = ThreadPool.shared.activeThreads
+        let blocks = (tokens &+ flashQueryBlock &- 1) / flashQueryBlock
+        let chunks = Swift.max(1, Swift.min(blocks, (2 &* threads &+ heads &- 1) / heads))
+        let blocksPerChunk = (blocks &+ chunks &- 1) / chunks
+        let body: (Int) -> Void = { i in
+            let h = i / chunks, c = i % chunks
+            let t0 = c &* blocksPerChunk &* flashQueryBlock
+            let t1 = Swift.min(tokens, t0 &+ blocksPerChunk &* flashQueryBlock)
+            guard t0 < t1 else { return }
+            flashAttentionHead(h, q: q + t0 &* qStride, qStride: qStride, tokens: t1 &- t0,
+                               firstPosition: firstPosition &+ t0, keys: keys, values: values, kvStride: kvStride,
+                               keyCount: keyCount, headDim: headDim, scale: scale, causal: causal,
+                               out: out + t0 &* outStride, outStride: outStride)
+        }
+        let items = heads &* chunks
+        if items > 1 && threads > 1 {
+            ThreadPool.shared.parallelFor(items, body)
+        } else {
+            for i in 0..<items { body(i) }
+        }
+    }
+
+    /// Same as `Reference.attention`, one query row at a time (dot per key, softmax, axpy per key); heads in
+    /// parallel. The decode path of `attention`; public so benchmarks can compare it with the blocked kernel.
+    /// f16 keys/values are read directly (widened 8 lanes at a time) when there are few queries; for more,
+    /// each head's keys/values are widened once into a scratch buffer and the f32 path runs.
+    public static func attentionRowwise(q: UnsafePointer<Float>, qStride: Int, tokens: Int, firstPosition: Int,
+                                        keys: KVStorage, values: KVStorage, kvStride: Int, keyCount: Int,
+                                        heads: Int, headDim: Int, scale: Float, causal: Bool,
+                                        out: UnsafeMutablePointer<Float>, outStride: Int) {
+        guard keyCount > 0, tokens > 0 else { return }
+        let work = tokens &* keyCount &* headDim
+        let body: (Int) -> Void = { h in
+            attentionHead(h, q: q, qStride: qStride, tokens: tokens, firstPosition: firstPosition, keys: keys,
+                          values: values, kvStride: kvStride, keyCount: keyCount, headDim: headDim, scale: scale,
+                          causal: causal, out: out, outStride: outStride)
+        }
+        if heads > 1 && work >= 16_384 {
+            ThreadPool.shared.parallelFor(heads, body)
+        } else {
+            for h in 0..<heads { body(h) }
+        }
+    }
+
+    static func attentionHead(_ h: Int, q: UnsafePointer<Float>, qStride: Int, tokens: Int, firstPosition: Int,
+                              keys: KVStorage, values: KVStorage, kvStride: Int, keyCount: Int,
+                              headDim: Int, scale: Float, causal: Bool,
+                              out: UnsafeMutablePointer<Float>, outStride: Int) {
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: keyCount)
+        defer { scores.deallocate() }
+        let widen = tokens > 4
+        var widened: UnsafeMutablePointer<Float>? = nil
+        defer { widened?.deallocate() }
+        // Key/value row j of this head, as f32 (pointer + stride) or f16 (direct).
+        var kF32: UnsafePointer<Float>? = nil, vF32: UnsafePointer<Float>? = nil
+        var kF16: UnsafePointer<Float16>? = nil, vF16: UnsafePointer<Float16>? = nil
+        var kStride = kvStride, vStride = kvStride
+        switch keys {
+        case .f32(let p): kF32 = UnsafePointer(p + h &* headDim)
+        case .f16(let p):
+            if widen {
+                if widened == nil { widened = .allocate(capacity: 2 &* keyCount &* headDim) }
+                widenRows(UnsafePointer(p + h &* headDim), kvStride, keyCount, headDim, widened!)
+                kF32 = UnsafePointer(widened!); kStride = headDim
+            } else { kF16 = UnsafePointer(p + h &* headDim) }
+        }
+        switch values {
+        case .f32(let p): vF32 = UnsafePointer(p + h &* headDim)
+        case .f16(let p):
+            if widen {
+                if widened == nil { widened = .allocate(capacity: 2 &* keyCount &* headDim) }
+                let dst = widened! + keyCount &* headDim
+                widenRows(UnsafePointer(p + h &* headDim), kvStride, keyCount, headDim, dst)
+                vF32 = UnsafePointer(dst); vStride = headDim
+            } else { vF16 = UnsafePointer(p + h &* headDim) }
+        }
+        for t in 0..<tokens {
+            let visible = causal ? Swift.min(firstPosition &+ t &+ 1, keyCount) : keyCount
+            let qh = q + (t &* qStride &+ h &* headDim)
+            var m = -Float.infinity
+            for j in 0..<visible {
+                let d = kF32 != nil ? dot(qh, kF32! + j &* kStride, headDim) : dotHalf(qh, kF16! + j &* kStride, headDim)
+                let s = d * scale
+                scores[j] = s
+                m = Swift.max(m, s)
+            }
+            // e^(s − m), 16 lanes at a time (vector exp, FlashAttention.swift), then the scalar tail.
+            var j = 0, acc = SIMD16<Float>()
+            let mv = SIMD16<Float>(repeating: m)
+            while j &+ 16 <= visible {
+                let e = exp16(load16(scores + j) - mv)
+                store16(e, scores + j)
+                acc += e
+                j &+= 16
+            }
+            var sum = hsum16(acc)
+            while j < visible { let e = expf(scores[j] - m); scores[j] = e; sum += e; j &+= 1 }
+            let oh = out + (t &* outStride &+ h &* headDim)
+            oh.update(repeating: 0, count: headDim)
+            if let vF32 {
+                for j in 0..<visible { axpy(scores[j], vF32 + j &* vStride, oh, headDim) }
+            } else {
+                for j in 0..<visible { axpyHalf(scores[j], vF16! + j &* vStride, oh, headDim) }
+            }
+            let inv = 1 / sum
+            for i in 0..<headDim { oh[i] *= inv }
+        }
+    }
+
+    /// dst[j·n + i] = Float(src[j·stride + i]) for j < rows, i < n.
+    @inline(__always) static func widenRows(_ src: UnsafePointer<Float16>, _ stride: Int, _ rows: Int, _ n: Int,
+                                            _ dst: UnsafeMutablePointer<Float>) {
+        for j in 0..<rows {
+            let s = src + j &* stride, d = dst + j &* n
+            for i in 0..<n { d[i] = Float(s[i]) }
+        }
+    }
+
+    @inline(__always) static func load8(_ p: UnsafePointer<Float16>, _ i: Int) -> SIMD8<Float> {
+        let h = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float16>.self)
+        return SIMD8<Float>(Float(h[0]), Float(h[1]), Float(h[2]), Float(h[3]),
+                            Float(h[4]), Float(h[5]), Float(h[6]), Float(h[7]))
+    }
+
+    /// Σ a[i]·Float(b[i]) over n values (b in f16).
+    @inline(__always) static func dotHalf(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float16>, _ n: Int) -> Float {
+        var acc = SIMD8<Float>()
+        var i = 0
+        while i &+ 8 <= n { acc = acc.addingProduct(load8(a, i), load8(b, i)); i &+= 8 }
+        let h4 = acc.lowHalf + acc.highHalf
+        let h2 = h4.lowHalf + h4.highHalf
+        var s = h2[0] + h2[1]
+        while i < n { s += a[i] * Float(b[i]); i &+= 1 }
+        return s
+    }
+
+    /// y += a · Float(x) over n values (x in f16).
+    @inline(__always) static func axpyHalf(_ a: Float, _ x: UnsafePointer<Float16>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        var i = 0
+        let av = SIMD8<Float>(repeating: a)
+        while i &+ 8 <= n {
+            let yv = UnsafeMutableRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(y + i).storeBytes(of: yv.addingProduct(av, load8(x, i)), as: SIMD8<Float>.self)
+            i &+= 8
+        }
+        while i < n { y[i] += a * Float(x[i]); i &+= 1 }
     }
 }

