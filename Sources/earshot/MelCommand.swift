@@ -102,7 +102,7 @@ struct MelCommand: ParsableCommand {
                 ("start_seconds", "\(clip.startSeconds)"), ("window_samples", "\(clip.samples.count)"),
                 ("source_sample_rate", "\(reader.file.sampleRate)"), ("source_channels", "\(reader.file.channels)"),
             ]
-            if let out { fields.append(("out", jsonString(out))) }
+            if let out { fields.append(("out", JSONText.string(out))) }
             print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
         } else {
             let source = "\(reader.file.formatName), \(reader.file.sampleRate) Hz, \(reader.file.channels) ch"
@@ -123,19 +123,6 @@ struct MelCommand: ParsableCommand {
         }
         ms.sort()
         FileHandle.standardError.write(Data("{\"mel_ms_min\": \(ms[0]), \"mel_ms_median\": \(ms[ms.count / 2]), \"runs\": \(time), \"threads\": \(threads), \"check\": \(sink)}\n".utf8))
-    }
-
-    private func jsonString(_ s: String) -> String {
-        var r = "\""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": r += "\\\""
-            case "\\": r += "\\\\"
-            case "\n": r += "\\n"
-            default: r += c.value < 0x20 ? String(format: "\\u%04x", c.value) : String(c)
-            }
-        }
-        return r + "\""
     }
 }
 
