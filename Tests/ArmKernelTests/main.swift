@@ -73,6 +73,58 @@ func relErr(_ a: [Float], _ b: [Float]) -> Double {
     return (num / max(den, 1e-300)).squareRoot()
 }
 
+func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
+    var m: Float = 0
+    for i in 0..<a.count { let d = abs(a[i] - b[i]); if !(d <= m) { m = d.isNaN ? .infinity : d } }
+    return m
+}
+
+/// The NN ops' fast paths (norms, activations, softmax, attention) against their references.
+func checkNN(_ h: inout Harness) {
+    let rows = 5, dim = 67
+    let x = values(rows * dim, seed: 5, outlierEvery: 31)
+    let w = values(dim, seed: 6), b = values(dim, seed: 7)
+    var yf = [Float](repeating: 0, count: rows * dim), yr = yf
+    Kernels.rmsNorm(x, weight: w, eps: 1e-6, rows: rows, dim: dim, &yf)
+    Reference.rmsNorm(x, weight: w, eps: 1e-6, rows: rows, dim: dim, &yr)
+    h.check(maxAbsDiff(yf, yr) < 1e-4, "rmsNorm fast vs reference")
+    Kernels.layerNorm(x, weight: w, bias: b, eps: 1e-5, rows: rows, dim: dim, &yf)
+    Reference.layerNorm(x, weight: w, bias: b, eps: 1e-5, rows: rows, dim: dim, &yr)
+    h.check(maxAbsDiff(yf, yr) < 1e-4, "layerNorm fast vs reference")
+    for (name, fast, ref) in [("gelu", Kernels.gelu, Reference.gelu), ("silu", Kernels.silu, Reference.silu),
+                              ("softmax", Kernels.softmax, Reference.softmax)] as [(String, (UnsafeMutablePointer<Float>, Int) -> Void, (UnsafeMutablePointer<Float>, Int) -> Void)] {
+        var a = x, r = x
+        a.withUnsafeMutableBufferPointer { fast($0.baseAddress!, $0.count) }
+        r.withUnsafeMutableBufferPointer { ref($0.baseAddress!, $0.count) }
+        h.check(maxAbsDiff(a, r) < 1e-5, name + " fast vs reference")
+    }
+    // Attention: blocked (≥ 4 queries) and row-wise (decode), causal and bidirectional, f32 and f16 KV.
+    for (tokens, keys, causal) in [(1, 37, true), (3, 20, true), (19, 83, true), (21, 70, false)] {
+        for useF16 in [false, true] {
+            let heads = 3, hd = 16, stride = heads * hd
+            let q = values(tokens * stride, seed: UInt64(tokens * 3 + keys))
+            var k = values(keys * stride, seed: UInt64(keys)), v = values(keys * stride, seed: UInt64(keys + 1))
+            var k16 = k.map { Float16($0) }, v16 = v.map { Float16($0) }
+            if useF16 { for i in 0..<k.count { k[i] = Float(k16[i]); v[i] = Float(v16[i]) } }
+            var of = [Float](repeating: 0, count: tokens * stride), orf = of
+            let first = causal ? keys - tokens : 0
+            k.withUnsafeMutableBufferPointer { kp in v.withUnsafeMutableBufferPointer { vp in
+            k16.withUnsafeMutableBufferPointer { k16p in v16.withUnsafeMutableBufferPointer { v16p in
+                let ks: KVStorage = useF16 ? .f16(k16p.baseAddress!) : .f32(kp.baseAddress!)
+                let vs: KVStorage = useF16 ? .f16(v16p.baseAddress!) : .f32(vp.baseAddress!)
+                Kernels.attention(q: q, qStride: stride, tokens: tokens, firstPosition: first, keys: ks, values: vs,
+                                  kvStride: stride, keyCount: keys, heads: heads, headDim: hd, scale: 0.25,
+                                  causal: causal, out: &of, outStride: stride)
+                Reference.attention(q: q, qStride: stride, tokens: tokens, firstPosition: first, keys: ks, values: vs,
+                                    kvStride: stride, keyCount: keys, heads: heads, headDim: hd, scale: 0.25,
+                                    causal: causal, out: &orf, outStride: stride)
+            } } } }
+            h.check(maxAbsDiff(of, orf) < 1e-5, "attention t" + String(tokens) + " k" + String(keys)
+                    + (causal ? " causal" : " bidirectional") + (useF16 ? " f16" : " f32") + " fast vs reference")
+        }
+    }
+}
+
 @main struct Main {
     static func main() {
         var h = Harness()
@@ -143,6 +195,8 @@ func relErr(_ a: [Float], _ b: [Float]) -> Double {
             for k in 0..<288 where out[k] != all[4 * 288 + k] || out[288 + k] != all[288 + k] { ok = false }
             h.check(ok, "embed q4 rows [4, 1]")
         }
+
+        checkNN(&h)
 
         // The thread pool API runs every index (serially in Embedded).
         var seen = [Int](repeating: 0, count: 10)
