@@ -130,113 +130,116 @@ extension AVX512 {
         return hsum16((f0 + f1) + (f2 + f3))
     }
 
+    /// The activations of one 256-value super-block, loaded once and shared by every row of a tile.
+    struct Q4SuperActivations {
+        let xa: __m512i, xb: __m512i, xc: __m512i, xe: __m512i
+        let dx: Float
+        @inline(__always) init(_ x: UnsafeRawPointer, _ xd: UnsafePointer<Float>, _ s: Int) {
+            let xo = 256 &* s
+            xa = x.loadUnaligned(fromByteOffset: xo, as: __m512i.self)
+            xb = x.loadUnaligned(fromByteOffset: xo &+ 64, as: __m512i.self)
+            xc = x.loadUnaligned(fromByteOffset: xo &+ 128, as: __m512i.self)
+            xe = x.loadUnaligned(fromByteOffset: xo &+ 192, as: __m512i.self)
+            dx = xd[8 &* s]
+        }
+    }
+
+    /// f += d · Σ sub-scale · (codes · x) of super-block `s` of row `wr` (the min term comes separately).
+    @inline(__always) static func q4RowSuperBlock(_ wr: UnsafeRawPointer, _ cols: Int, _ s: Int,
+                                                  _ a: Q4SuperActivations, _ f: inout SIMD16<Float>) {
+        let low = _mm512_set1_epi8(0x0F)
+        let h = cols / 2 &+ 16 &* s
+        let (sa, sb, sc, sd) = scaleVectors(wr.loadUnaligned(fromByteOffset: h &+ 4, as: UInt64.self))
+        let v0 = wr.loadUnaligned(fromByteOffset: 128 &* s, as: __m512i.self)
+        let v1 = wr.loadUnaligned(fromByteOffset: 128 &* s &+ 64, as: __m512i.self)
+        var acc = _mm512_dpwssd_epi32(_mm512_setzero_si512(), _mm512_maddubs_epi16(_mm512_and_si512(v0, low), a.xa), sa)
+        acc = _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(_mm512_and_si512(_mm512_srli_epi16(v0, 4), low), a.xb), sb)
+        acc = _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(_mm512_and_si512(v1, low), a.xc), sc)
+        acc = _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(_mm512_and_si512(_mm512_srli_epi16(v1, 4), low), a.xe), sd)
+        f = f.addingProduct(_mm512_cvtepi32_ps(acc), SIMD16(repeating: loadHalf(wr, h) * a.dx))
+    }
+
+    /// f −= dmin · Σ sub-min · Σx for super-blocks `s` and `s+1` of row `wr` in one 16-lane FMA
+    /// (`sx`: the 16 per-32 activation sums of the pair).
+    @inline(__always) static func q4RowMinsPair(_ wr: UnsafeRawPointer, _ cols: Int, _ s: Int,
+                                                _ sx: SIMD16<Float>, _ f: inout SIMD16<Float>) {
+        let h = cols / 2 &+ 16 &* s
+        let mA = sixBit(wr.loadUnaligned(fromByteOffset: h &+ 8, as: UInt64.self) >> 16)
+        let mB = sixBit(wr.loadUnaligned(fromByteOffset: h &+ 24, as: UInt64.self) >> 16)
+        let dm = SIMD16<Float>(lowHalf: SIMD8(repeating: -loadHalf(wr, h &+ 2)), highHalf: SIMD8(repeating: -loadHalf(wr, h &+ 18)))
+        f = f.addingProduct(SIMD16(lowHalf: mA, highHalf: mB) * dm, sx)
+    }
+
+    /// The min term of a lone (odd, last) super-block `s` of row `wr` (`sx`: its 8 activation sums).
+    @inline(__always) static func q4RowMinsSingle(_ wr: UnsafeRawPointer, _ cols: Int, _ s: Int,
+                                                  _ sx: SIMD8<Float>, _ f: inout SIMD16<Float>) {
+        let h = cols / 2 &+ 16 &* s
+        let m = sixBit(wr.loadUnaligned(fromByteOffset: h &+ 8, as: UInt64.self) >> 16) * -loadHalf(wr, h &+ 2)
+        f = f.addingProduct(SIMD16(lowHalf: m, highHalf: .zero), SIMD16(lowHalf: sx, highHalf: .zero))
+    }
+
     /// Four q4 rows sharing each activation load; super-blocks in pairs so the min terms of both fill
     /// one 16-lane FMA per row (against the contiguous per-32 activation sums).
     @inline(__always) static func q4Rows4(_ w: UnsafeRawPointer, _ rowBytes: Int, _ cols: Int, _ x: UnsafeRawPointer,
                                           _ xd: UnsafePointer<Float>, _ xs: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-        let low = _mm512_set1_epi8(0x0F)
         let superBlocks = cols / 256
         let w0 = w, w1 = w + rowBytes, w2 = w + 2 &* rowBytes, w3 = w + 3 &* rowBytes
         var f0 = SIMD16<Float>(), f1 = f0, f2 = f0, f3 = f0
         @inline(__always) func superBlock(_ s: Int) {
-            let h = cols / 2 &+ 16 &* s, xo = 256 &* s
-            let xa = x.loadUnaligned(fromByteOffset: xo, as: __m512i.self)
-            let xb = x.loadUnaligned(fromByteOffset: xo &+ 64, as: __m512i.self)
-            let xc = x.loadUnaligned(fromByteOffset: xo &+ 128, as: __m512i.self)
-            let xe = x.loadUnaligned(fromByteOffset: xo &+ 192, as: __m512i.self)
-            let dx = xd[8 &* s]
-            @inline(__always) func row(_ wr: UnsafeRawPointer, _ f: inout SIMD16<Float>) {
-                let (sa, sb, sc, sd) = scaleVectors(wr.loadUnaligned(fromByteOffset: h &+ 4, as: UInt64.self))
-                let v0 = wr.loadUnaligned(fromByteOffset: 128 &* s, as: __m512i.self)
-                let v1 = wr.loadUnaligned(fromByteOffset: 128 &* s &+ 64, as: __m512i.self)
-                var acc = _mm512_dpwssd_epi32(_mm512_setzero_si512(), _mm512_maddubs_epi16(_mm512_and_si512(v0, low), xa), sa)
-                acc = _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(_mm512_and_si512(_mm512_srli_epi16(v0, 4), low), xb), sb)
-                acc = _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(_mm512_and_si512(v1, low), xc), sc)
-                acc = _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(_mm512_and_si512(_mm512_srli_epi16(v1, 4), low), xe), sd)
-                f = f.addingProduct(_mm512_cvtepi32_ps(acc), SIMD16(repeating: loadHalf(wr, h) * dx))
-            }
-            row(w0, &f0); row(w1, &f1); row(w2, &f2); row(w3, &f3)
+            let a = Q4SuperActivations(x, xd, s)
+            q4RowSuperBlock(w0, cols, s, a, &f0); q4RowSuperBlock(w1, cols, s, a, &f1)
+            q4RowSuperBlock(w2, cols, s, a, &f2); q4RowSuperBlock(w3, cols, s, a, &f3)
         }
         var s = 0
         while s &+ 2 <= superBlocks {
             superBlock(s)
             superBlock(s &+ 1)
-            let h = cols / 2 &+ 16 &* s
             let sx = UnsafeRawPointer(xs + 8 &* s).loadUnaligned(as: SIMD16<Float>.self)
-            @inline(__always) func mins(_ wr: UnsafeRawPointer, _ f: inout SIMD16<Float>) {
-                let mA = sixBit(wr.loadUnaligned(fromByteOffset: h &+ 8, as: UInt64.self) >> 16)
-                let mB = sixBit(wr.loadUnaligned(fromByteOffset: h &+ 24, as: UInt64.self) >> 16)
-                let dm = SIMD16<Float>(lowHalf: SIMD8(repeating: -loadHalf(wr, h &+ 2)), highHalf: SIMD8(repeating: -loadHalf(wr, h &+ 18)))
-                f = f.addingProduct(SIMD16(lowHalf: mA, highHalf: mB) * dm, sx)
-            }
-            mins(w0, &f0); mins(w1, &f1); mins(w2, &f2); mins(w3, &f3)
+            q4RowMinsPair(w0, cols, s, sx, &f0); q4RowMinsPair(w1, cols, s, sx, &f1)
+            q4RowMinsPair(w2, cols, s, sx, &f2); q4RowMinsPair(w3, cols, s, sx, &f3)
             s &+= 2
         }
         if s < superBlocks {
             superBlock(s)
-            let h = cols / 2 &+ 16 &* s
             let sx = UnsafeRawPointer(xs + 8 &* s).loadUnaligned(as: SIMD8<Float>.self)
-            @inline(__always) func mins(_ wr: UnsafeRawPointer, _ f: inout SIMD16<Float>) {
-                let m = sixBit(wr.loadUnaligned(fromByteOffset: h &+ 8, as: UInt64.self) >> 16) * -loadHalf(wr, h &+ 2)
-                f = f.addingProduct(SIMD16(lowHalf: m, highHalf: .zero), SIMD16(lowHalf: sx, highHalf: .zero))
-            }
-            mins(w0, &f0); mins(w1, &f1); mins(w2, &f2); mins(w3, &f3)
+            q4RowMinsSingle(w0, cols, s, sx, &f0); q4RowMinsSingle(w1, cols, s, sx, &f1)
+            q4RowMinsSingle(w2, cols, s, sx, &f2); q4RowMinsSingle(w3, cols, s, sx, &f3)
         }
         y[0] = hsum16(f0); y[1] = hsum16(f1); y[2] = hsum16(f2); y[3] = hsum16(f3)
     }
 
-    /// Eight q4 rows sharing each activation load; super-blocks in pairs so the min terms of both fill
-    /// one 16-lane FMA per row (against the contiguous per-32 activation sums).
+    /// Eight q4 rows sharing each activation load (the 4-row tile's scheme on twice the rows).
     @inline(__always) static func q4Rows8(_ w: UnsafeRawPointer, _ rowBytes: Int, _ cols: Int, _ x: UnsafeRawPointer,
                                           _ xd: UnsafePointer<Float>, _ xs: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-        let low = _mm512_set1_epi8(0x0F)
         let superBlocks = cols / 256
         let w0 = w, w1 = w + rowBytes, w2 = w + 2 &* rowBytes, w3 = w + 3 &* rowBytes
         let w4 = w + 4 &* rowBytes, w5 = w + 5 &* rowBytes, w6 = w + 6 &* rowBytes, w7 = w + 7 &* rowBytes
         var f0 = SIMD16<Float>(), f1 = f0, f2 = f0, f3 = f0, f4 = f0, f5 = f0, f6 = f0, f7 = f0
         @inline(__always) func superBlock(_ s: Int) {
-            let h = cols / 2 &+ 16 &* s, xo = 256 &* s
-            let xa = x.loadUnaligned(fromByteOffset: xo, as: __m512i.self)
-            let xb = x.loadUnaligned(fromByteOffset: xo &+ 64, as: __m512i.self)
-            let xc = x.loadUnaligned(fromByteOffset: xo &+ 128, as: __m512i.self)
-            let xe = x.loadUnaligned(fromByteOffset: xo &+ 192, as: __m512i.self)
-            let dx = xd[8 &* s]
-            @inline(__always) func row(_ wr: UnsafeRawPointer, _ f: inout SIMD16<Float>) {
-                let (sa, sb, sc, sd) = scaleVectors(wr.loadUnaligned(fromByteOffset: h &+ 4, as: UInt64.self))
-                let v0 = wr.loadUnaligned(fromByteOffset: 128 &* s, as: __m512i.self)
-                let v1 = wr.loadUnaligned(fromByteOffset: 128 &* s &+ 64, as: __m512i.self)
-                var acc = _mm512_dpwssd_epi32(_mm512_setzero_si512(), _mm512_maddubs_epi16(_mm512_and_si512(v0, low), xa), sa)
-                acc = _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(_mm512_and_si512(_mm512_srli_epi16(v0, 4), low), xb), sb)
-                acc = _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(_mm512_and_si512(v1, low), xc), sc)
-                acc = _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(_mm512_and_si512(_mm512_srli_epi16(v1, 4), low), xe), sd)
-                f = f.addingProduct(_mm512_cvtepi32_ps(acc), SIMD16(repeating: loadHalf(wr, h) * dx))
-            }
-            row(w0, &f0); row(w1, &f1); row(w2, &f2); row(w3, &f3); row(w4, &f4); row(w5, &f5); row(w6, &f6); row(w7, &f7)
+            let a = Q4SuperActivations(x, xd, s)
+            q4RowSuperBlock(w0, cols, s, a, &f0); q4RowSuperBlock(w1, cols, s, a, &f1)
+            q4RowSuperBlock(w2, cols, s, a, &f2); q4RowSuperBlock(w3, cols, s, a, &f3)
+            q4RowSuperBlock(w4, cols, s, a, &f4); q4RowSuperBlock(w5, cols, s, a, &f5)
+            q4RowSuperBlock(w6, cols, s, a, &f6); q4RowSuperBlock(w7, cols, s, a, &f7)
         }
         var s = 0
         while s &+ 2 <= superBlocks {
             superBlock(s)
             superBlock(s &+ 1)
-            let h = cols / 2 &+ 16 &* s
             let sx = UnsafeRawPointer(xs + 8 &* s).loadUnaligned(as: SIMD16<Float>.self)
-            @inline(__always) func mins(_ wr: UnsafeRawPointer, _ f: inout SIMD16<Float>) {
-                let mA = sixBit(wr.loadUnaligned(fromByteOffset: h &+ 8, as: UInt64.self) >> 16)
-                let mB = sixBit(wr.loadUnaligned(fromByteOffset: h &+ 24, as: UInt64.self) >> 16)
-                let dm = SIMD16<Float>(lowHalf: SIMD8(repeating: -loadHalf(wr, h &+ 2)), highHalf: SIMD8(repeating: -loadHalf(wr, h &+ 18)))
-                f = f.addingProduct(SIMD16(lowHalf: mA, highHalf: mB) * dm, sx)
-            }
-            mins(w0, &f0); mins(w1, &f1); mins(w2, &f2); mins(w3, &f3); mins(w4, &f4); mins(w5, &f5); mins(w6, &f6); mins(w7, &f7)
+            q4RowMinsPair(w0, cols, s, sx, &f0); q4RowMinsPair(w1, cols, s, sx, &f1)
+            q4RowMinsPair(w2, cols, s, sx, &f2); q4RowMinsPair(w3, cols, s, sx, &f3)
+            q4RowMinsPair(w4, cols, s, sx, &f4); q4RowMinsPair(w5, cols, s, sx, &f5)
+            q4RowMinsPair(w6, cols, s, sx, &f6); q4RowMinsPair(w7, cols, s, sx, &f7)
             s &+= 2
         }
         if s < superBlocks {
             superBlock(s)
-            let h = cols / 2 &+ 16 &* s
             let sx = UnsafeRawPointer(xs + 8 &* s).loadUnaligned(as: SIMD8<Float>.self)
-            @inline(__always) func mins(_ wr: UnsafeRawPointer, _ f: inout SIMD16<Float>) {
-                let m = sixBit(wr.loadUnaligned(fromByteOffset: h &+ 8, as: UInt64.self) >> 16) * -loadHalf(wr, h &+ 2)
-                f = f.addingProduct(SIMD16(lowHalf: m, highHalf: .zero), SIMD16(lowHalf: sx, highHalf: .zero))
-            }
-            mins(w0, &f0); mins(w1, &f1); mins(w2, &f2); mins(w3, &f3); mins(w4, &f4); mins(w5, &f5); mins(w6, &f6); mins(w7, &f7)
+            q4RowMinsSingle(w0, cols, s, sx, &f0); q4RowMinsSingle(w1, cols, s, sx, &f1)
+            q4RowMinsSingle(w2, cols, s, sx, &f2); q4RowMinsSingle(w3, cols, s, sx, &f3)
+            q4RowMinsSingle(w4, cols, s, sx, &f4); q4RowMinsSingle(w5, cols, s, sx, &f5)
+            q4RowMinsSingle(w6, cols, s, sx, &f6); q4RowMinsSingle(w7, cols, s, sx, &f7)
         }
         y[0] = hsum16(f0); y[1] = hsum16(f1); y[2] = hsum16(f2); y[3] = hsum16(f3)
         y[4] = hsum16(f4); y[5] = hsum16(f5); y[6] = hsum16(f6); y[7] = hsum16(f7)
