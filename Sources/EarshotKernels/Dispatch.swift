@@ -78,4 +78,12 @@ extension Kernels {
     /// The implementation `matmul` uses. Set once at start-up from the CPU and EARSHOT_KERNELS;
     /// tests and benchmarks may change it (not while kernels run).
     public nonisolated(unsafe) static var path: KernelPath = KernelPath.detect()
+
+    /// Development switch for A/B runs: EARSHOT_PACKED_GEMM=0 uses the row-in-lanes q8 GEMM.
+    public nonisolated(unsafe) static var packedQ8Gemm: Bool = {
+        #if !hasFeature(Embedded)
+        if let raw = getenv("EARSHOT_PACKED_GEMM") { return String(cString: raw) != "0" }
+        #endif
+        return true
+    }()
 }

@@ -6,10 +6,14 @@
 //   scales [T × B]  Float d_b = amax_b / 127                      (x ≈ d_b · code)
 //   sums   [T × B]  Float d_b · Σ code over block b              (for q4 mins and the VNNI u8 offset)
 //   pairs  [T × K]  Int16, per block: 16 even-index codes then 16 odd-index codes (portable Int16 path only)
+//   lanes  [G = ⌈T/16⌉][K/4][16 tokens × 4 bytes]  UInt8 code + 128, tokens in vector lanes (AVX-512 GEMM)
+//   laneScales [G][K/32][16]  Float d_b per token lane (0 for the padding tokens of the last group)
 // With `superBlocks: true` (q4 weights) one scale covers each span of 256 values (the q4 super-block; the
 // last may be shorter), as ggml's Q8_K does for K-quants: `scales` then holds that scale repeated for each
 // of its 32-blocks, so every kernel reads the same arrays, and the AVX-512 GEMM can keep a whole
 // super-block in int32 (6-bit integer sub-scales applied with vpdpwssd) before one float step.
+
+import EarshotKernelsAVX512
 
 public final class QuantizedActivations {
     public let tokens: Int, cols: Int
@@ -18,9 +22,14 @@ public final class QuantizedActivations {
     public let scales: UnsafeMutablePointer<Float>
     public let sums: UnsafeMutablePointer<Float>
     public let pairs: UnsafeMutablePointer<Int16>?
+    public let lanes: UnsafeMutableRawPointer?
+    public let laneScales: UnsafeMutablePointer<Float>?
 
     /// Quantizes x: [tokens × cols] f32. `withPairs` also fills the Int16 even/odd view.
-    public init(_ x: UnsafePointer<Float>, tokens: Int, cols: Int, withPairs: Bool, superBlocks: Bool = false) {
+    /// `tokenLanes` also fills the token-lane view (`lanes`, `laneScales`). On the AVX-512 path the
+    /// quantizer is AVX512.quantizeActivations (same bytes as the scalar loop below).
+    public init(_ x: UnsafePointer<Float>, tokens: Int, cols: Int, withPairs: Bool, superBlocks: Bool = false,
+                tokenLanes: Bool = false, path: KernelPath = Kernels.path) {
         precondition(cols % 32 == 0, "QuantizedActivations: cols must be a multiple of 32")
         self.tokens = tokens
         self.cols = cols
@@ -31,26 +40,61 @@ public final class QuantizedActivations {
         scales.initialize(repeating: 0, count: nb &+ 16)
         sums.initialize(repeating: 0, count: nb &+ 16)
         pairs = withPairs ? UnsafeMutableRawPointer.allocate(byteCount: 2 &* n, alignment: 64).bindMemory(to: Int16.self, capacity: n) : nil
+        let groups = (tokens &+ 15) / 16
+        lanes = tokenLanes ? UnsafeMutableRawPointer.allocate(byteCount: max(groups &* 16 &* cols, 64), alignment: 64) : nil
+        laneScales = tokenLanes ? .allocate(capacity: max(groups &* 16 &* (cols / 32), 16)) : nil
         let b = cols / 32
+        #if arch(x86_64)
+        let vector = Kernels.nativePath(path) == .avx512
+        #else
+        let vector = false
+        #endif
         for t in 0..<tokens {
-            if superBlocks {
+            if vector {
+                #if arch(x86_64)
+                AVX512.quantizeActivations(x + t &* cols, blocks: b, span: superBlocks ? 8 : 1, codes + t &* cols,
+                                           scales + t &* b, sums + t &* b)
+                #endif
+            } else if superBlocks {
                 var i = 0
                 while i < b {
                     let nsub = Swift.min(8, b &- i), blk = t &* b &+ i
                     quantizeSpan(x + blk &* 32, codes + blk &* 32, blocks: nsub, scales + blk, sums + blk)
                     i &+= nsub
                 }
+            } else {
+                for i in 0..<b { let blk = t &* b &+ i; quantizeBlock(x + blk &* 32, codes + blk &* 32, &scales[blk], &sums[blk]) }
             }
-            for i in 0..<b {
-                let blk = t &* b &+ i
-                if !superBlocks { quantizeBlock(x + blk &* 32, codes + blk &* 32, &scales[blk], &sums[blk]) }
-                if let pairs {
+            if let pairs {
+                for i in 0..<b {
+                    let blk = t &* b &+ i
                     let c = codes + blk &* 32, p = pairs + blk &* 32
                     for j in 0..<16 {
                         p[j] = Int16(c[2 &* j])
                         p[16 &+ j] = Int16(c[2 &* j &+ 1])
                     }
                 }
+            }
+        }
+        packTokenLanes()
+    }
+
+    /// Fills `lanes`/`laneScales` from `codes`/`scales`: for group g, chunk c (K values 4c..<4c+4) and
+    /// lane i, the 4 codes of token 16g+i at byte 64c+4i of the group's [K/4 × 64] slab, each + 128.
+    func packTokenLanes() {
+        guard let lanes, let laneScales else { return }
+        let chunks = cols / 4, nb = cols / 32
+        for g in 0..<((tokens &+ 15) / 16) {
+            let dst = lanes + g &* 16 &* cols
+            let dsc = laneScales + g &* 16 &* nb
+            for i in 0..<16 {
+                let t = g &* 16 &+ i
+                let src = UnsafeRawPointer(codes + t &* cols)
+                for c in 0..<chunks {
+                    let v: UInt32 = t < tokens ? src.loadUnaligned(fromByteOffset: 4 &* c, as: UInt32.self) ^ 0x8080_8080 : 0x8080_8080
+                    dst.storeBytes(of: v, toByteOffset: 64 &* c &+ 4 &* i, as: UInt32.self)
+                }
+                for b in 0..<nb { dsc[16 &* b &+ i] = t < tokens ? scales[t &* nb &+ b] : 0 }
             }
         }
     }
@@ -60,6 +104,8 @@ public final class QuantizedActivations {
         scales.deallocate()
         sums.deallocate()
         if let pairs { UnsafeMutableRawPointer(pairs).deallocate() }
+        lanes?.deallocate()
+        laneScales?.deallocate()
     }
 
     @inline(__always) func quantizeBlock(_ x: UnsafePointer<Float>, _ q: UnsafeMutablePointer<Int8>,
