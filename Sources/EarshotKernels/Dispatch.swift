@@ -79,8 +79,8 @@ extension Kernels {
     /// tests and benchmarks may change it (not while kernels run).
     public nonisolated(unsafe) static var path: KernelPath = KernelPath.detect()
 
-    /// Development switch for A/B runs: EARSHOT_PACKED_GEMM=0 uses the row-in-lanes q8 GEMM.
-    public nonisolated(unsafe) static var packedQ8Gemm: Bool = {
+    /// Development switch for A/B runs: EARSHOT_PACKED_GEMM=0 uses the row-in-lanes q8/q4 GEMMs.
+    public nonisolated(unsafe) static var packedGemm: Bool = {
         #if !hasFeature(Embedded)
         if let raw = getenv("EARSHOT_PACKED_GEMM") { return String(cString: raw) != "0" }
         #endif

@@ -33,16 +33,23 @@ public enum Kernels {
         // single rows reach 87–90% of read bandwidth (q8) vs ~70% for 8-row tiles; at K = 11008 single rows
         // 45%, 4-row tiles 72%, 8-row tiles 85%.
         let effective = nativePath(path)
-        let packedGemm = effective == .avx512 && w.type == .q8 && tokens >= 16 && Kernels.packedQ8Gemm
+        // Many tokens on AVX-512: the token-lane GEMMs (AVX512Q8PackedGemm / AVX512Q4PackedGemm).
+        let packedGemm = effective == .avx512 && tokens >= 16 && Kernels.packedGemm
+            && (w.type == .q8 || w.cols % 256 == 0)
         let act = QuantizedActivations(x, tokens: tokens, cols: w.cols, withPairs: effective == .portable,
                                        superBlocks: w.type == .q4, tokenLanes: packedGemm, path: effective)
         forRowChunks(w.rows, tokens: tokens) { r0, r1 in
             switch effective {
             case .avx512:
                 #if arch(x86_64)
-                if packedGemm, let lanes = act.lanes, let laneScales = act.laneScales {
-                    AVX512.q8PackedGemm(w.base, rowBytes: w.rowBytes, cols: w.cols, rows: r0..<r1, lanes, laneScales,
-                                        tokens: tokens, y, ldy: w.rows)
+                if packedGemm, let lanes = act.lanes, let laneScales = act.laneScales, let laneSums = act.laneSums {
+                    if w.type == .q8 {
+                        AVX512.q8PackedGemm(w.base, rowBytes: w.rowBytes, cols: w.cols, rows: r0..<r1, lanes, laneScales,
+                                            tokens: tokens, y, ldy: w.rows)
+                    } else {
+                        AVX512.q4PackedGemm(w.base, rowBytes: w.rowBytes, cols: w.cols, rows: r0..<r1, lanes, laneScales,
+                                            laneSums, tokens: tokens, y, ldy: w.rows)
+                    }
                 } else if w.type == .q8 && tokens >= 8 && w.cols % 64 == 0 {
                     AVX512.q8Gemm(w.base, rowBytes: w.rowBytes, cols: w.cols, rows: r0..<r1, act.codes, act.scales,
                                   act.sums, tokens: tokens, y, ldy: w.rows)

@@ -8,6 +8,7 @@
 //   pairs  [T × K]  Int16, per block: 16 even-index codes then 16 odd-index codes (portable Int16 path only)
 //   lanes  [G = ⌈T/16⌉][K/4][16 tokens × 4 bytes]  UInt8 code + 128, tokens in vector lanes (AVX-512 GEMM)
 //   laneScales [G][K/32][16]  Float d_b per token lane (0 for the padding tokens of the last group)
+//   laneSums   [G][K/32][16]  Float d_b·Σ code per token lane (0 for padding)
 // With `superBlocks: true` (q4 weights) one scale covers each span of 256 values (the q4 super-block; the
 // last may be shorter), as ggml's Q8_K does for K-quants: `scales` then holds that scale repeated for each
 // of its 32-blocks, so every kernel reads the same arrays, and the AVX-512 GEMM can keep a whole
@@ -24,6 +25,7 @@ public final class QuantizedActivations {
     public let pairs: UnsafeMutablePointer<Int16>?
     public let lanes: UnsafeMutableRawPointer?
     public let laneScales: UnsafeMutablePointer<Float>?
+    public let laneSums: UnsafeMutablePointer<Float>?
 
     /// Quantizes x: [tokens × cols] f32. `withPairs` also fills the Int16 even/odd view.
     /// `tokenLanes` also fills the token-lane view (`lanes`, `laneScales`). On the AVX-512 path the
@@ -43,6 +45,7 @@ public final class QuantizedActivations {
         let groups = (tokens &+ 15) / 16
         lanes = tokenLanes ? UnsafeMutableRawPointer.allocate(byteCount: max(groups &* 16 &* cols, 64), alignment: 64) : nil
         laneScales = tokenLanes ? .allocate(capacity: max(groups &* 16 &* (cols / 32), 16)) : nil
+        laneSums = tokenLanes ? .allocate(capacity: max(groups &* 16 &* (cols / 32), 16)) : nil
         let b = cols / 32
         #if arch(x86_64)
         let vector = Kernels.nativePath(path) == .avx512
@@ -82,7 +85,7 @@ public final class QuantizedActivations {
     /// Fills `lanes`/`laneScales` from `codes`/`scales`: for group g, chunk c (K values 4c..<4c+4) and
     /// lane i, the 4 codes of token 16g+i at byte 64c+4i of the group's [K/4 × 64] slab, each + 128.
     func packTokenLanes() {
-        guard let lanes, let laneScales else { return }
+        guard let lanes, let laneScales, let laneSums else { return }
         let chunks = cols / 4, nb = cols / 32
         for g in 0..<((tokens &+ 15) / 16) {
             let dst = lanes + g &* 16 &* cols
@@ -94,7 +97,10 @@ public final class QuantizedActivations {
                     let v: UInt32 = t < tokens ? src.loadUnaligned(fromByteOffset: 4 &* c, as: UInt32.self) ^ 0x8080_8080 : 0x8080_8080
                     dst.storeBytes(of: v, toByteOffset: 64 &* c &+ 4 &* i, as: UInt32.self)
                 }
-                for b in 0..<nb { dsc[16 &* b &+ i] = t < tokens ? scales[t &* nb &+ b] : 0 }
+                for b in 0..<nb {
+                    dsc[16 &* b &+ i] = t < tokens ? scales[t &* nb &+ b] : 0
+                    laneSums[g &* 16 &* nb &+ 16 &* b &+ i] = t < tokens ? sums[t &* nb &+ b] : 0
+                }
             }
         }
     }
@@ -106,6 +112,7 @@ public final class QuantizedActivations {
         if let pairs { UnsafeMutableRawPointer(pairs).deallocate() }
         lanes?.deallocate()
         laneScales?.deallocate()
+        laneSums?.deallocate()
     }
 
     @inline(__always) func quantizeBlock(_ x: UnsafePointer<Float>, _ q: UnsafeMutablePointer<Int8>,
