@@ -33,11 +33,13 @@ public enum Kernels {
         // single rows reach 87–90% of read bandwidth (q8) vs ~70% for 8-row tiles; at K = 11008 single rows
         // 45%, 4-row tiles 72%, 8-row tiles 85%.
         let effective = nativePath(path)
-        // Many tokens on AVX-512: the token-lane GEMMs (AVX512Q8PackedGemm / AVX512Q4PackedGemm).
-        let packedGemm = effective == .avx512 && tokens >= 16 && Kernels.packedGemm
-            && (w.type == .q8 || w.cols % 256 == 0)
+        // Many tokens: the token-lane GEMMs (AVX512Q8/Q4PackedGemm, DotProdPackedGemm). q4 needs whole super-blocks.
+        let laneLayout: TokenLaneLayout? = effective == .avx512 ? .vnni16 : (effective == .dotprod ? .sdot4 : nil)
+        // At least one full tile's worth of tokens (16 for VNNI; 2 groups of 4 for SDOT).
+        let minTokens = laneLayout == .vnni16 ? 16 : 8
+        let packedGemm = laneLayout != nil && tokens >= minTokens && Kernels.packedGemm && (w.type == .q8 || w.cols % 256 == 0)
         let act = QuantizedActivations(x, tokens: tokens, cols: w.cols, withPairs: effective == .portable,
-                                       superBlocks: w.type == .q4, tokenLanes: packedGemm, path: effective)
+                                       superBlocks: w.type == .q4, tokenLanes: packedGemm ? laneLayout : nil, path: effective)
         forRowChunks(w.rows, tokens: tokens) { r0, r1 in
             switch effective {
             case .avx512:
@@ -72,7 +74,15 @@ public enum Kernels {
                 #endif
             case .dotprod:
                 #if arch(arm64)
-                if w.type == .q8 {
+                if packedGemm, let lanes = act.lanes, let laneScales = act.laneScales, let laneSums = act.laneSums {
+                    if w.type == .q8 {
+                        DotProd.q8PackedGemm(w.base, rowBytes: w.rowBytes, cols: w.cols, rowStart: r0, rowEnd: r1, lanes,
+                                             laneScales, tokens: tokens, y, ldy: w.rows)
+                    } else {
+                        DotProd.q4PackedGemm(w.base, rowBytes: w.rowBytes, cols: w.cols, rowStart: r0, rowEnd: r1, lanes,
+                                             laneScales, laneSums, tokens: tokens, y, ldy: w.rows)
+                    }
+                } else if w.type == .q8 {
                     DotProd.q8Matmul(w.base, rowBytes: w.rowBytes, cols: w.cols, rowStart: r0, rowEnd: r1, act.codes,
                                      act.scales, act.sums, tokens: tokens, y, ldy: w.rows)
                 } else {

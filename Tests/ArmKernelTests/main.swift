@@ -145,7 +145,8 @@ func checkNN(_ h: inout Harness) {
         }
 
         // Matmul: every path vs Reference, same budgets as the host tests.
-        let quantShapes = [(1, 32, 1), (3, 64, 2), (5, 96, 1), (7, 160, 3), (9, 288, 4), (33, 384, 2), (19, 1248, 3)]
+        let quantShapes = [(1, 32, 1), (3, 64, 2), (5, 96, 1), (7, 160, 3), (9, 288, 4), (33, 384, 2), (19, 1248, 3),
+                           (5, 512, 8), (70, 256, 13), (6, 96, 9), (3, 4096 + 256, 8)]  // token-lane GEMM tiles, row blocks, K slices
         let floatShapes = [(1, 1, 1), (3, 17, 2), (7, 100, 3), (19, 300, 2)]
         for p in paths {
             for type in [WeightType.q8, .q4, .f32, .f16, .bf16] {

@@ -1,6 +1,6 @@
 // QuantizedActivations tests: the SIMD quantizer against a scalar statement of its definition (per 32 or per
 // 256-value span: d = amax/127, code = round-half-even(x·127/amax) clamped to ±127, NaN → 0, sums d·Σcode),
-// and the token-lane view (u8 code + 128, 16 tokens per group, zero-scale padding) against its layout.
+// and both token-lane views (vnni16: u8 code + 128 in 16 lanes; sdot4: s8 codes in 4 lanes; zero-scale padding).
 import Testing
 import EarshotKernels
 
@@ -47,19 +47,24 @@ import EarshotKernels
         }
     }
 
-    @Test func tokenLanesHoldEachTokensCodesPlus128() {
-        let tokens = 21, cols = 96, nb = cols / 32  // two groups, the second with 11 padding lanes
+    @Test(arguments: [TokenLaneLayout.vnni16, .sdot4]) func tokenLanesHoldEachTokensCodes(layout: TokenLaneLayout) {
+        // vnni16: 16 lanes, u8 = code + 128; sdot4: 4 lanes, the s8 code itself. 21 tokens leave padding lanes.
+        let tokens = 21, cols = 96, nb = cols / 32, width = layout.lanes
         let x = gaussianWithOutliers(tokens * cols, seed: 12, outlierEvery: 31)
-        let q = x.withUnsafeBufferPointer { QuantizedActivations($0.baseAddress!, tokens: tokens, cols: cols, withPairs: false, tokenLanes: true) }
-        guard let lanes = q.lanes, let laneScales = q.laneScales else { Issue.record("no token lanes"); return }
-        for g in 0..<2 { for i in 0..<16 {
-            let t = g * 16 + i
+        let q = x.withUnsafeBufferPointer { QuantizedActivations($0.baseAddress!, tokens: tokens, cols: cols, withPairs: false, tokenLanes: layout) }
+        guard let lanes = q.lanes, let laneScales = q.laneScales, let laneSums = q.laneSums else { Issue.record("no token lanes"); return }
+        let offset = layout == .vnni16 ? 128 : 0
+        for g in 0..<((tokens + width - 1) / width) { for i in 0..<width {
+            let t = g * width + i
             for k in 0..<cols {
-                let byte = lanes.load(fromByteOffset: g * 16 * cols + 64 * (k / 4) + 4 * i + k % 4, as: UInt8.self)
-                let want = t < tokens ? UInt8(Int(q.codes[t * cols + k]) + 128) : 128
+                let byte = lanes.load(fromByteOffset: g * width * cols + 4 * width * (k / 4) + 4 * i + k % 4, as: UInt8.self)
+                let want = UInt8(truncatingIfNeeded: (t < tokens ? Int(q.codes[t * cols + k]) : 0) + offset)
                 #expect(byte == want, "group \(g) lane \(i) value \(k)")
             }
-            for b in 0..<nb { #expect(laneScales[(g * nb + b) * 16 + i] == (t < tokens ? q.scales[t * nb + b] : 0)) }
+            for b in 0..<nb {
+                #expect(laneScales[(g * nb + b) * width + i] == (t < tokens ? q.scales[t * nb + b] : 0))
+                #expect(laneSums[(g * nb + b) * width + i] == (t < tokens ? q.sums[t * nb + b] : 0))
+            }
         } }
     }
 }

@@ -6,15 +6,27 @@
 //   scales [T × B]  Float d_b = amax_b / 127                      (x ≈ d_b · code)
 //   sums   [T × B]  Float d_b · Σ code over block b              (for q4 mins and the VNNI u8 offset)
 //   pairs  [T × K]  Int16, per block: 16 even-index codes then 16 odd-index codes (portable Int16 path only)
-//   lanes  [G = ⌈T/16⌉][K/4][16 tokens × 4 bytes]  UInt8 code + 128, tokens in vector lanes (AVX-512 GEMM)
-//   laneScales [G][K/32][16]  Float d_b per token lane (0 for the padding tokens of the last group)
-//   laneSums   [G][K/32][16]  Float d_b·Σ code per token lane (0 for padding)
+// With a token-lane layout (the GEMMs that put tokens in the vector lanes), L = its lane count:
+//   lanes  [G = ⌈T/L⌉][K/4][L tokens × 4 bytes]  .vnni16: UInt8 code + 128 (vpdpbusd's unsigned operand);
+//                                                 .sdot4: Int8 code (SDOT is signed × signed)
+//   laneScales [G][K/32][L]  Float d_b per token lane (0 for the padding tokens of the last group)
+//   laneSums   [G][K/32][L]  Float d_b·Σ code per token lane (0 for padding)
 // With `superBlocks: true` (q4 weights) one scale covers each span of 256 values (the q4 super-block; the
 // last may be shorter), as ggml's Q8_K does for K-quants: `scales` then holds that scale repeated for each
 // of its 32-blocks, so every kernel reads the same arrays, and the AVX-512 GEMM can keep a whole
 // super-block in int32 (6-bit integer sub-scales applied with vpdpwssd) before one float step.
 
 import EarshotKernelsAVX512
+
+/// How a token-lane GEMM wants its activations.
+public enum TokenLaneLayout: Sendable {
+    /// 16 tokens per 64-byte vector, u8 = code + 128 (AVX-512 VNNI).
+    case vnni16
+    /// 4 tokens per 16-byte vector, s8 codes (ARM dotprod).
+    case sdot4
+
+    public var lanes: Int { self == .vnni16 ? 16 : 4 }
+}
 
 public final class QuantizedActivations {
     public let tokens: Int, cols: Int
@@ -26,12 +38,13 @@ public final class QuantizedActivations {
     public let lanes: UnsafeMutableRawPointer?
     public let laneScales: UnsafeMutablePointer<Float>?
     public let laneSums: UnsafeMutablePointer<Float>?
+    public let laneLayout: TokenLaneLayout?
 
     /// Quantizes x: [tokens × cols] f32. `withPairs` also fills the Int16 even/odd view.
-    /// `tokenLanes` also fills the token-lane view (`lanes`, `laneScales`). On the AVX-512 path the
+    /// `tokenLanes` also fills that token-lane view (`lanes`, `laneScales`, `laneSums`). On the AVX-512 path the
     /// quantizer is AVX512.quantizeActivations (same bytes as the scalar loop below).
     public init(_ x: UnsafePointer<Float>, tokens: Int, cols: Int, withPairs: Bool, superBlocks: Bool = false,
-                tokenLanes: Bool = false, path: KernelPath = Kernels.path) {
+                tokenLanes: TokenLaneLayout? = nil, path: KernelPath = Kernels.path) {
         precondition(cols % 32 == 0, "QuantizedActivations: cols must be a multiple of 32")
         self.tokens = tokens
         self.cols = cols
@@ -42,10 +55,11 @@ public final class QuantizedActivations {
         scales.initialize(repeating: 0, count: nb &+ 16)
         sums.initialize(repeating: 0, count: nb &+ 16)
         pairs = withPairs ? UnsafeMutableRawPointer.allocate(byteCount: 2 &* n, alignment: 64).bindMemory(to: Int16.self, capacity: n) : nil
-        let groups = (tokens &+ 15) / 16
-        lanes = tokenLanes ? UnsafeMutableRawPointer.allocate(byteCount: max(groups &* 16 &* cols, 64), alignment: 64) : nil
-        laneScales = tokenLanes ? .allocate(capacity: max(groups &* 16 &* (cols / 32), 16)) : nil
-        laneSums = tokenLanes ? .allocate(capacity: max(groups &* 16 &* (cols / 32), 16)) : nil
+        laneLayout = tokenLanes
+        let width = tokenLanes?.lanes ?? 1, padded = (tokens &+ width &- 1) / width &* width
+        lanes = tokenLanes != nil ? UnsafeMutableRawPointer.allocate(byteCount: max(padded &* cols, 64), alignment: 64) : nil
+        laneScales = tokenLanes != nil ? .allocate(capacity: max(padded &* (cols / 32), 16)) : nil
+        laneSums = tokenLanes != nil ? .allocate(capacity: max(padded &* (cols / 32), 16)) : nil
         let b = cols / 32
         #if arch(x86_64)
         let vector = Kernels.nativePath(path) == .avx512
@@ -82,24 +96,26 @@ public final class QuantizedActivations {
         packTokenLanes()
     }
 
-    /// Fills `lanes`/`laneScales` from `codes`/`scales`: for group g, chunk c (K values 4c..<4c+4) and
-    /// lane i, the 4 codes of token 16g+i at byte 64c+4i of the group's [K/4 × 64] slab, each + 128.
+    /// Fills the token-lane arrays from `codes`/`scales`/`sums`: for group g, chunk c (K values 4c..<4c+4)
+    /// and lane i, the 4 codes of token L·g+i at byte 4L·c+4i of the group's [K/4 × 4L] slab.
     func packTokenLanes() {
-        guard let lanes, let laneScales, let laneSums else { return }
+        guard let layout = laneLayout, let lanes, let laneScales, let laneSums else { return }
+        let width = layout.lanes
+        let flip: UInt32 = layout == .vnni16 ? 0x8080_8080 : 0
         let chunks = cols / 4, nb = cols / 32
-        for g in 0..<((tokens &+ 15) / 16) {
-            let dst = lanes + g &* 16 &* cols
-            let dsc = laneScales + g &* 16 &* nb
-            for i in 0..<16 {
-                let t = g &* 16 &+ i
+        for g in 0..<((tokens &+ width &- 1) / width) {
+            let dst = lanes + g &* width &* cols
+            let dsc = laneScales + g &* width &* nb, dsm = laneSums + g &* width &* nb
+            for i in 0..<width {
+                let t = g &* width &+ i
                 let src = UnsafeRawPointer(codes + t &* cols)
                 for c in 0..<chunks {
-                    let v: UInt32 = t < tokens ? src.loadUnaligned(fromByteOffset: 4 &* c, as: UInt32.self) ^ 0x8080_8080 : 0x8080_8080
-                    dst.storeBytes(of: v, toByteOffset: 64 &* c &+ 4 &* i, as: UInt32.self)
+                    let v: UInt32 = t < tokens ? src.loadUnaligned(fromByteOffset: 4 &* c, as: UInt32.self) ^ flip : flip
+                    dst.storeBytes(of: v, toByteOffset: 4 &* width &* c &+ 4 &* i, as: UInt32.self)
                 }
                 for b in 0..<nb {
-                    dsc[16 &* b &+ i] = t < tokens ? scales[t &* nb &+ b] : 0
-                    laneSums[g &* 16 &* nb &+ 16 &* b &+ i] = t < tokens ? sums[t &* nb &+ b] : 0
+                    dsc[width &* b &+ i] = t < tokens ? scales[t &* nb &+ b] : 0
+                    dsm[width &* b &+ i] = t < tokens ? sums[t &* nb &+ b] : 0
                 }
             }
         }
