@@ -3,10 +3,13 @@
 // sum l per query) so no [tokens × keys] score buffer exists. Per head, keys are transposed (and widened
 // from f16) once into tile-blocked K^T, values copied (widened) once into rows padded to 16 lanes; then
 //   S[Bq × Bk] = (scale·Q) · K^T          4-query × 16-key register tiles, SIMD16<Float> FMAs
+//                                          (AVX-512: 4 × 64 tiles, AVX512AttentionTiles)
 //   P = exp(S − m_new)                     vectorized polynomial exp on SIMD16 lanes
 //   O[Bq × D] = O · e^(m_old − m_new) + P · V   4-query × 16-dim register tiles
 // Causal: key tiles entirely after a block's last query are skipped; the diagonal tile is masked per entry.
 // Semantics are those of `Reference.attention`; error budget in NNKernelsTests (attention*).
+
+import EarshotKernelsAVX512
 
 extension Kernels {
     /// Queries per block (multiple of 4) and keys per tile (multiple of 16).
@@ -90,6 +93,10 @@ extension Kernels {
                                    headDim: Int, scale: Float, causal: Bool,
                                    out: UnsafeMutablePointer<Float>, outStride: Int) {
         let bq = flashQueryBlock, bk = flashKeyTile
+        // AVX-512: 4 × 64 register tiles (AVX512AttentionTiles) where the key tile / value width allow.
+        #if arch(x86_64)
+        let wide = Kernels.nativePath(Kernels.path) == .avx512 && bk == 64
+        #endif
         let d = headDim, dp = (headDim &+ 15) & ~15            // value/output rows padded to 16 lanes
         let keyTiles = (keyCount &+ bk &- 1) / bk
         // Scratch: K^T blocked [tile][d][bk], V [keyCount × dp], Q block [bq × d], S/P [bq × bk], O [bq × dp].
@@ -150,6 +157,14 @@ extension Kernels {
                 var r = 0
                 while r < rows4 {
                     var c = 0
+                    #if arch(x86_64)
+                    if wide {  // 4 × 64 AVX-512 tile
+                        let dst = sp + r &* bk
+                        dst.update(repeating: 0, count: 4 &* bk)
+                        AVX512.tile4x64(qs + r &* d, d, ktTile, bk, d, dst, bk)
+                        c = bk
+                    }
+                    #endif
                     while c < bk {
                         var s0 = SIMD16<Float>(), s1 = s0, s2 = s0, s3 = s0
                         tile4x16(qs + r &* d, d, ktTile + c, bk, d, &s0, &s1, &s2, &s3)
@@ -207,6 +222,12 @@ extension Kernels {
                 r = 0
                 while r < rows4 {
                     var o = 0
+                    #if arch(x86_64)
+                    while wide && o &+ 64 <= dp {
+                        AVX512.tile4x64(sp + r &* bk, bk, vTile + o, dp, tileKeys, os + (r &* dp &+ o), dp)
+                        o &+= 64
+                    }
+                    #endif
                     while o < dp {
                         let dst = os + (r &* dp &+ o)
                         var c0 = load16(dst), c1 = load16(dst + dp), c2 = load16(dst + 2 &* dp), c3 = load16(dst + 3 &* dp)
