@@ -70,21 +70,19 @@ public final class WhisperTokenizer: @unchecked Sendable {
     /// Loads from the bytes of a Hugging Face `tokenizer.json`. `vocabularySize` is the model's output size
     /// (e.g. 51864 for tiny.en); ids from `<|notimestamps|>`+1 up to it are timestamp tokens.
     public init(tokenizerJSON: Data, vocabularySize: Int) throws(WhisperTokenizerError) {
-        guard let root = (try? JSONSerialization.jsonObject(with: tokenizerJSON)) as? [String: Any] else {
-            throw .badTokenizerJSON(detail: "not a JSON object")
+        let file: TokenizerFile
+        do {
+            file = try TokenizerFile(Array(tokenizerJSON))
+        } catch {
+            throw .badTokenizerJSON(detail: error.offset > 0 ? error.reason + " at byte " + String(error.offset) : error.reason)
         }
-        guard let model = root["model"] as? [String: Any], let vocab = model["vocab"] as? [String: Int] else {
-            throw .badTokenizerJSON(detail: "model.vocab missing")
-        }
-        guard let merges = model["merges"] as? [Any] else { throw .badTokenizerJSON(detail: "model.merges missing") }
-        let added = root["added_tokens"] as? [[String: Any]] ?? []
+        guard let vocab = file.vocab else { throw .badTokenizerJSON(detail: "model.vocab missing") }
+        guard let merges = file.merges else { throw .badTokenizerJSON(detail: "model.merges missing") }
+        let added = file.added
 
         var toId = vocab
         var specialText: [Int: String] = [:]
-        for t in added {
-            guard let id = t["id"] as? Int, let content = t["content"] as? String else {
-                throw .badTokenizerJSON(detail: "added_tokens entry without id/content")
-            }
+        for (id, content) in added {
             toId[content] = id
             specialText[id] = content
         }
@@ -127,21 +125,77 @@ public final class WhisperTokenizer: @unchecked Sendable {
         idToBytes = bytes
 
         var ranks: [Pair: Int] = [:]
+        ranks.reserveCapacity(merges.count)
         for (rank, m) in merges.enumerated() {
-            let a: String, b: String
-            if let s = m as? String {
-                let parts = s.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
-                guard parts.count == 2 else { throw .badMerge(s) }
-                a = String(parts[0]); b = String(parts[1])
-            } else if let p = m as? [String], p.count == 2 {
-                a = p[0]; b = p[1]
-            } else {
-                throw .badTokenizerJSON(detail: "merge #\(rank) is neither \"a b\" nor [a, b]")
-            }
+            let (a, b) = m
             guard vocab[a] != nil, vocab[b] != nil else { throw .badMerge(a + " " + b) }
             if ranks[Pair(a: a, b: b)] == nil { ranks[Pair(a: a, b: b)] = rank }
         }
         mergeRanks = ranks
+    }
+
+    /// The parts of a `tokenizer.json` the tokenizer uses, read with JSONScanner (everything else skipped).
+    private struct TokenizerFile {
+        var vocab: [String: Int]?
+        var merges: [(String, String)]?
+        var added: [(id: Int, content: String)] = []
+
+        init(_ bytes: [UInt8]) throws(JSONScanError) {
+            var s = JSONScanner(bytes)
+            guard s.peek() == UInt8(ascii: "{") else { throw JSONScanError(offset: 0, reason: "not a JSON object") }
+            var vocab: [String: Int]?, merges: [(String, String)]?, added: [(id: Int, content: String)] = []
+            try s.object { (s: inout JSONScanner, key: String) throws(JSONScanError) in
+                switch key {
+                case "model":
+                    try s.object { (s: inout JSONScanner, key: String) throws(JSONScanError) in
+                        switch key {
+                        case "vocab":
+                            var v: [String: Int] = [:]
+                            v.reserveCapacity(65_536)
+                            try s.object { (s: inout JSONScanner, token: String) throws(JSONScanError) in v[token] = try s.int() }
+                            vocab = v
+                        case "merges":
+                            var m: [(String, String)] = []
+                            m.reserveCapacity(65_536)
+                            try s.array { (s: inout JSONScanner) throws(JSONScanError) in
+                                if s.peek() == UInt8(ascii: "[") {  // newer files: ["a", "b"]
+                                    var pair: [String] = []
+                                    try s.array { (s: inout JSONScanner) throws(JSONScanError) in pair.append(try s.string()) }
+                                    guard pair.count == 2 else { throw JSONScanError(offset: s.offset, reason: "merge #\(m.count) is not a pair") }
+                                    m.append((pair[0], pair[1]))
+                                } else {  // "a b"
+                                    let line = try s.string()
+                                    guard let space = line.firstIndex(of: " ") else {
+                                        throw JSONScanError(offset: s.offset, reason: "merge \"\(line)\" is not \"a b\"")
+                                    }
+                                    m.append((String(line[..<space]), String(line[line.index(after: space)...])))
+                                }
+                            }
+                            merges = m
+                        default: try s.skipValue()
+                        }
+                    }
+                case "added_tokens":
+                    try s.array { (s: inout JSONScanner) throws(JSONScanError) in
+                        var id: Int?, content: String?
+                        try s.object { (s: inout JSONScanner, key: String) throws(JSONScanError) in
+                            switch key {
+                            case "id": id = try s.int()
+                            case "content": content = try s.string()
+                            default: try s.skipValue()
+                            }
+                        }
+                        guard let id, let content else { throw JSONScanError(offset: s.offset, reason: "added_tokens entry without id/content") }
+                        added.append((id, content))
+                    }
+                default: try s.skipValue()
+                }
+            }
+            guard s.atEnd() else { throw JSONScanError(offset: s.offset, reason: "trailing data") }
+            self.vocab = vocab
+            self.merges = merges
+            self.added = added
+        }
     }
 
     /// Loads `tokenizer.json` from disk.

@@ -59,7 +59,7 @@ private struct Golden: Decodable {
                 [WhisperTimedText(start: 30, end: 41, text: " open")])
     }
 
-    @Test func malformedFilesAreTypedErrors() {
+    @Test func malformedFilesAreTypedErrors() throws {
         #expect(throws: WhisperTokenizerError.badTokenizerJSON(detail: "not a JSON object")) {
             try WhisperTokenizer(tokenizerJSON: Data("[1]".utf8), vocabularySize: 10)
         }
@@ -67,5 +67,22 @@ private struct Golden: Decodable {
         #expect(throws: WhisperTokenizerError.missingSpecialToken("<|notimestamps|>")) {
             try WhisperTokenizer(tokenizerJSON: Data(noSpecials.utf8), vocabularySize: 3)
         }
+        // Truncated, bad escapes, non-integer ids, trailing data, unknown merge symbols: typed errors, no crash.
+        let specials = (["<|endoftext|>", "<|startoftranscript|>", "<|en|>", "<|translate|>", "<|transcribe|>", "<|startoflm|>",
+                         "<|startofprev|>", "<|nocaptions|>", "<|notimestamps|>"].enumerated())
+            .map { #"{"id": \#($0.offset + 3), "content": "\#($0.element)", "special": true}"# }.joined(separator: ", ")
+        let good = #"{"added_tokens": ["# + specials + #"], "model": {"type": "BPE", "vocab": {"a": 0, "\u0120b": 1, "ab": 2}, "merges": ["a Ġb"]}}"#
+        #expect(try WhisperTokenizer(tokenizerJSON: Data(good.utf8), vocabularySize: 12).specials.noTimestamps == 11)
+        for (bad, why) in [(String(good.dropLast(3)), "truncated"), (good.replacingOccurrences(of: "u0120", with: "u01"), "short escape"),
+                           (good.replacingOccurrences(of: #""a": 0"#, with: #""a": 0.5"#), "fractional id"), (good + "x", "trailing data"),
+                           (good.replacingOccurrences(of: "a Ġb", with: "ab"), "merge without space")] {
+            #expect(throws: WhisperTokenizerError.self, "\(why)") { try WhisperTokenizer(tokenizerJSON: Data(bad.utf8), vocabularySize: 12) }
+        }
+        #expect(throws: WhisperTokenizerError.badMerge("a c")) {
+            try WhisperTokenizer(tokenizerJSON: Data(good.replacingOccurrences(of: "a Ġb", with: "a c").utf8), vocabularySize: 12)
+        }
+        // Deeply nested values in keys the tokenizer ignores are skipped without recursion.
+        let deep = good.replacingOccurrences(of: #""type": "BPE""#, with: #""x": "# + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000))
+        #expect(try WhisperTokenizer(tokenizerJSON: Data(deep.utf8), vocabularySize: 12).decode([1]) == " b")
     }
 }

@@ -3,9 +3,11 @@
 # Builds what is missing under $BENCH_DIR (default /work/scratch/bench; full-size files, 4.5–8.5 GB each, never
 # in the repo), then runs peers.py, which alternates peer and Earshot runs and prints the ratio table.
 #
-#   Tools/bench/peers.sh                      # everything, threads 1,2
-#   THREADS=1 ROUNDS=1 DECODE_TOKENS=16 PREFILL_TOKENS=128 WORKLOADS=decode,prefill Tools/bench/peers.sh   # quick
+#   Tools/bench/peers.sh                      # everything: q4 and q8, threads 1,2, one round (~25 min from scratch)
+#   ROUNDS=3 Tools/bench/peers.sh             # median and spread over 3 alternating rounds (~3x the run time)
+#   THREADS=1 DECODE_TOKENS=16 PREFILL_TOKENS=128 WORKLOADS=decode,prefill Tools/bench/peers.sh   # quick look
 #   EAR_VIA_CONVERT=1 Tools/bench/peers.sh    # .ear files through synthetic-checkpoint + earshot-convert (slow)
+#   SETUP_ONLY=1 Tools/bench/peers.sh         # build/write everything, run nothing (then run again when the machine is quiet)
 #
 # Steps: (1) pip: gguf, cmake, ninja, ctranslate2, transformers, torch (CPU); (2) llama.cpp from the
 # llama-cpp-python $LLAMA_CPP_PY sdist (vendor/llama.cpp), cmake Release with native flags, targets llama-bench;
@@ -15,9 +17,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BENCH_DIR="${BENCH_DIR:-/work/scratch/bench}"
 THREADS="${THREADS:-1,2}"
-ROUNDS="${ROUNDS:-2}"
+ROUNDS="${ROUNDS:-1}"
 DECODE_TOKENS="${DECODE_TOKENS:-128}"
-CONTEXT="${CONTEXT:-0}"
+CONTEXT="${CONTEXT:-512}"   # decode runs after a 512-position KV cache on both sides (llama-bench -d)
 PREFILL_TOKENS="${PREFILL_TOKENS:-780}"
 WORKLOADS="${WORKLOADS:-decode,prefill,encoder,load}"
 TYPES="${TYPES:-q4 q8}"
@@ -72,10 +74,12 @@ if [[ "$WORKLOADS" == *encoder* ]] && [ ! -s "$CT2/model.bin" ]; then
   python3 "$ROOT/Tools/bench/make_ct2_whisper.py" "$CT2"
 fi
 
+echo "== set-up done in ${SECONDS} s (llama.cpp, GGUF, .ear and CTranslate2 files are reused when present)"
+[ "${SETUP_ONLY:-0}" = 1 ] && exit 0
 # (6) Alternating runs and the ratio table.
 args=(--earshot "$EARSHOT" --llama-bench "$LLAMA_BENCH" --threads "$THREADS" --rounds "$ROUNDS"
       --decode-tokens "$DECODE_TOKENS" --context "$CONTEXT" --prefill-tokens "$PREFILL_TOKENS" --workloads "$WORKLOADS")
 for t in $TYPES; do args+=(--ear "$t=$BENCH_DIR/qwen7b.$t.ear" --gguf "$t=$BENCH_DIR/qwen7b.${GGUF_TYPE[$t]}.gguf"); done
 [ -s "$CT2/model.bin" ] && args+=(--ct2 "$CT2")
 python3 "$ROOT/Tools/bench/peers.py" "${args[@]}"
-echo "== done $(date -u '+%T') UTC, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== peers.sh finished in ${SECONDS} s ($(date -u '+%T') UTC, load $(cut -d' ' -f1-3 /proc/loadavg))"
