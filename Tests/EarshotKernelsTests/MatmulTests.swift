@@ -10,7 +10,8 @@ import EarshotKernels
     /// (rows, cols, tokens): odd rows, every q4 chunk kind (128/64/32 tails, short super-blocks), odd float cols.
     static let quantShapes: [(Int, Int, Int)] = [(1, 32, 1), (3, 64, 2), (5, 96, 1), (7, 160, 3), (17, 256, 1),
                                                  (9, 288, 4), (33, 384, 2), (6, 544, 5), (19, 1024 + 224, 3), (41, 4096, 1),
-                                                 (5, 512, 10), (2, 256, 8), (3, 768, 17), (3, 2048 + 1088, 9), (2, 2560, 8), (9, 4096 + 256, 2)]  // GEMM tiles, K slices, leftovers
+                                                 (5, 512, 10), (2, 256, 8), (3, 768, 17), (3, 2048 + 1088, 9), (2, 2560, 8), (9, 4096 + 256, 2),  // GEMM tiles, K slices, leftovers
+                                                 (13, 1792, 1), (5, 2560, 3), (3, 11008, 1)]  // q4 matvec: header groups of 4 super-blocks + a partial group
     static let floatShapes: [(Int, Int, Int)] = [(1, 1, 1), (3, 17, 2), (5, 33, 1), (7, 100, 3), (33, 257, 2), (19, 1280, 4), (17, 4144, 2)]
 
     struct Case: CustomTestStringConvertible, Sendable {
