@@ -22,27 +22,31 @@
 import _Builtin_intrinsics.intel
 
 extension AVX512 {
-    /// y[t·ldy + r] for r in `rows`, t < tokens (few tokens; each token streams the rows again). Needs
-    /// cols % 256 == 0 and per-super-block activation scales (`xd[b]` equal for the 8 blocks of a
-    /// super-block); `xs` is not read (the min terms use integer sums of the codes).
+    /// y[t·ldy + r] for r in `rows`, t < tokens (few tokens: each row is read from memory once and reused
+    /// from L1 for the other tokens). Needs cols % 256 == 0 and per-super-block activation scales (`xd[b]`
+    /// equal for the 8 blocks of a super-block); `xs` is not read (the min terms use integer sums of the codes).
     @export(interface)
     public static func q4Matvec(_ w: UnsafeRawPointer, rowBytes: Int, cols: Int, rows: Range<Int>,
                                 _ xq: UnsafePointer<Int8>, _ xd: UnsafePointer<Float>, _ xs: UnsafePointer<Float>,
                                 tokens: Int, _ y: UnsafeMutablePointer<Float>, ldy: Int) {
         let nb = cols / 32, superBlocks = cols / 256, groups = (superBlocks &+ 3) / 4
-        // Scratch: int16 block sums [groups·32] (64 B per group), dx per lane [groups·16] f32 (64 B per
-        // group), then one row's products (128 B per super-block): 11008 columns → 7 KB.
-        withUnsafeTemporaryAllocation(byteCount: groups &* 128 &+ superBlocks &* 128, alignment: 64) { buf in
-            let sums = UnsafeMutableRawPointer(buf.baseAddress!)
-            let dxLanes = sums + groups &* 64
-            let products = sums + groups &* 128
-            let k = Q4MatvecConstants()
+        // Scratch: per token, int16 block sums [groups·32] (64 B per group) and dx per lane [groups·16] f32
+        // (64 B per group); then one row's products (128 B per super-block). 11008 columns, 1 token: 7 KB.
+        let perToken = groups &* 128
+        withUnsafeTemporaryAllocation(byteCount: tokens &* perToken &+ superBlocks &* 128, alignment: 64) { buf in
+            let base = UnsafeMutableRawPointer(buf.baseAddress!)
+            let products = base + tokens &* perToken
             for t in 0..<tokens {
-                let x = UnsafeRawPointer(xq + t &* cols)
-                q4PrepareActivations(x, xd + t &* nb, superBlocks, groups, sums, dxLanes)
-                let a = Q4ActivationView(x: x, sums: UnsafeRawPointer(sums), dxLanes: UnsafeRawPointer(dxLanes))
-                let yt = y + t &* ldy
-                for r in rows { yt[r] = q4Row(w + r &* rowBytes, cols, superBlocks, a, k, products) }
+                let sums = base + t &* perToken
+                q4PrepareActivations(UnsafeRawPointer(xq + t &* cols), xd + t &* nb, superBlocks, groups, sums, sums + groups &* 64)
+            }
+            let k = Q4MatvecConstants()
+            for r in rows {
+                for t in 0..<tokens {
+                    let sums = UnsafeRawPointer(base + t &* perToken)
+                    let a = Q4ActivationView(x: UnsafeRawPointer(xq + t &* cols), sums: sums, dxLanes: sums + groups &* 64)
+                    y[t &* ldy &+ r] = q4Row(w + r &* rowBytes, cols, superBlocks, a, k, products)
+                }
             }
         }
     }
