@@ -9,13 +9,11 @@
 // loads the nibbles, skipping the headers, reads 4096×11008 at ~11 GB/s vs ~28 GB/s in memory order
 // (1 thread, cold, `earshot bench kernels`).
 //
-// Pass 1 (nibbles): vpdpbusd(nibbles, codes) → int32 per 4 weights (|.| ≤ 4·15·127); packed to int16, the
-// two partials of each sub-block's 128-bit lane summed (vpmaddwd with 1s) and packed again (all exact) → one
-// zmm per super-block (4 partial sums per sub-block) into an L1 scratch (halving the scratch traffic of
-// storing both packed halves measured ~+5% warm).
+// Pass 1 (nibbles): vpdpbusd(nibbles, codes) → int32 per 4 weights (|.| ≤ 4·15·127), the two halves of each
+// 64-byte nibble vector packed to int16 (vpackssdw, exact) → 2 zmm per super-block into an L1 scratch.
 // Pass 2 (headers, 4 super-blocks = one zmm, one header per 128-bit lane): vpshufb + vpsrlvw + and unpack
 // the 8 sub-scales and 8 sub-mins of each super-block to int16 words in its lane; each super-block's
-// products meet their sub-scales in one vpmaddwd (int32, exact; one vpermw broadcast), then one
+// products meet their sub-scales in vpmaddwd + vpdpwssd (int32, exact; 2 vpermw broadcasts), then one
 // float FMA with d·dx. The sub-mins of all 4 super-blocks take one vpmaddwd against the integer per-32
 // sums of the codes (made once per call) and one FMA with dmin·dx; d and dmin come from one vpermw +
 // vcvtph2ps each.
@@ -33,9 +31,9 @@ extension AVX512 {
                                 tokens: Int, _ y: UnsafeMutablePointer<Float>, ldy: Int) {
         let nb = cols / 32, superBlocks = cols / 256, groups = (superBlocks &+ 3) / 4
         // Scratch: per token, int16 block sums [groups·32] (64 B per group) and dx per lane [groups·16] f32
-        // (64 B per group); then one row's products (64 B per super-block). 11008 columns, 1 token: 4 KB.
+        // (64 B per group); then one row's products (128 B per super-block). 11008 columns, 1 token: 7 KB.
         let perToken = groups &* 128
-        withUnsafeTemporaryAllocation(byteCount: tokens &* perToken &+ superBlocks &* 64, alignment: 64) { buf in
+        withUnsafeTemporaryAllocation(byteCount: tokens &* perToken &+ superBlocks &* 128, alignment: 64) { buf in
             let base = UnsafeMutableRawPointer(buf.baseAddress!)
             let products = base + tokens &* perToken
             for t in 0..<tokens {
@@ -88,10 +86,9 @@ extension AVX512 {
         let fieldShift: __m512i
         /// vpermw: words 4L..<4L+4 = word 8L (d of lane L) / 8L+1 (dmin).
         let dIdx: __m512i, dminIdx: __m512i
-        /// vpermw: sub-scales of super-block L of the group laid out like its stored products (lanes 0,1:
-        /// word pairs = sub-blocks 0, 2, 4, 6; lanes 2,3: 1, 3, 5, 7).
-        let pair: (__m512i, __m512i, __m512i, __m512i)
-        let ones = _mm512_set1_epi16(1)
+        /// vpermw: sub-scales of super-block L of the group laid out like `packs(dpbusd(lo), dpbusd(hi))` of
+        /// nibble half i (lanes 0,1: words 0..<4 = sub-block 4i, 4..<8 = 4i+2; lanes 2,3: 4i+1, 4i+3).
+        let pair: (__m512i, __m512i, __m512i, __m512i, __m512i, __m512i, __m512i, __m512i)
         /// vpermps: lane 4L broadcast.
         let lane: (__m512i, __m512i, __m512i, __m512i)
 
@@ -116,18 +113,20 @@ extension AVX512 {
             }
             dIdx = words { 8 &* ((($0 % 16)) / 4) }
             dminIdx = words { 8 &* ((($0 % 16)) / 4) &+ 1 }
-            @inline(__always) func p(_ l: Int) -> __m512i { words { 8 &* l &+ 2 &* (($0 % 8) / 2) &+ ($0 >= 16 ? 1 : 0) } }
-            pair = (p(0), p(1), p(2), p(3))
+            @inline(__always) func p(_ l: Int, _ i: Int) -> __m512i {
+                words { 8 &* l &+ 4 &* i &+ ($0 % 8 >= 4 ? 2 : 0) &+ ($0 >= 16 ? 1 : 0) }
+            }
+            pair = (p(0, 0), p(0, 1), p(1, 0), p(1, 1), p(2, 0), p(2, 1), p(3, 0), p(3, 1))
             @inline(__always) func b(_ l: Int32) -> __m512i { unsafeBitCast(SIMD16<Int32>(repeating: 4 &* l), to: __m512i.self) }
             lane = (b(0), b(1), b(2), b(3))
         }
 
-        @inline(__always) func pairs(_ l: Int) -> __m512i {
+        @inline(__always) func pairs(_ l: Int) -> (__m512i, __m512i) {
             switch l {
-            case 0: return pair.0
-            case 1: return pair.1
-            case 2: return pair.2
-            default: return pair.3
+            case 0: return (pair.0, pair.1)
+            case 1: return (pair.2, pair.3)
+            case 2: return (pair.4, pair.5)
+            default: return (pair.6, pair.7)
             }
         }
 
@@ -162,11 +161,10 @@ extension AVX512 {
         }
     }
 
-    /// The integer products of super-block s before sub-scales, 32 int16 words: lanes 0,1 hold word pairs
-    /// of sub-blocks 0, 2, 4, 6 and lanes 2,3 of 1, 3, 5, 7; each word is (q·x) over 8 weights
-    /// (|.| ≤ 8·15·127 = 15240, so packing is exact).
+    /// The integer products of super-block s before sub-scales: (q·x) per 4 weights of nibble halves 0/1
+    /// and 2/3 packed to int16 (|.| ≤ 4·15·127): `packs(lo, hi)` per 64-byte half.
     @inline(__always) static func q4Products(_ wr: UnsafeRawPointer, _ s: Int, _ x: UnsafeRawPointer, _ k: Q4MatvecConstants)
-        -> __m512i {
+        -> (__m512i, __m512i) {
         let v0 = wr.loadUnaligned(fromByteOffset: 128 &* s, as: __m512i.self)
         let v1 = wr.loadUnaligned(fromByteOffset: 128 &* s &+ 64, as: __m512i.self)
         let xs = x + 256 &* s
@@ -175,36 +173,39 @@ extension AVX512 {
         let p1 = _mm512_dpbusd_epi32(zero, _mm512_and_si512(_mm512_srli_epi16(v0, 4), k.low), xs.loadUnaligned(fromByteOffset: 64, as: __m512i.self))
         let p2 = _mm512_dpbusd_epi32(zero, _mm512_and_si512(v1, k.low), xs.loadUnaligned(fromByteOffset: 128, as: __m512i.self))
         let p3 = _mm512_dpbusd_epi32(zero, _mm512_and_si512(_mm512_srli_epi16(v1, 4), k.low), xs.loadUnaligned(fromByteOffset: 192, as: __m512i.self))
-        let q01 = _mm512_madd_epi16(_mm512_packs_epi32(p0, p1), k.ones), q23 = _mm512_madd_epi16(_mm512_packs_epi32(p2, p3), k.ones)
-        return _mm512_packs_epi32(q01, q23)
+        return (_mm512_packs_epi32(p0, p1), _mm512_packs_epi32(p2, p3))
     }
 
     /// f += d·dx · Σ_j sc_j·(q·x)_j of super-block 4g + l from its stored products.
     @inline(__always) static func q4ScaleProducts(_ p: UnsafeRawPointer, _ l: Int, _ grp: Q4RowGroup, _ k: Q4MatvecConstants,
                                                   _ f: inout __m512) {
-        let acc = _mm512_madd_epi16(p.load(as: __m512i.self), _mm512_permutexvar_epi16(k.pairs(l), grp.sc))
+        let (i0, i1) = k.pairs(l)
+        let acc = _mm512_dpwssd_epi32(_mm512_madd_epi16(p.load(as: __m512i.self), _mm512_permutexvar_epi16(i0, grp.sc)),
+                                      p.load(fromByteOffset: 64, as: __m512i.self), _mm512_permutexvar_epi16(i1, grp.sc))
         f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), _mm512_permutexvar_ps(k.laneIndex(l), grp.dd), f)
     }
 
-    /// One row in memory order: the nibbles (products into `scratch`, 64 bytes per super-block), then the
+    /// One row in memory order: the nibbles (products into `scratch`, 128 bytes per super-block), then the
     /// headers (sub-scales, d, mins) — one sequential stream per row, rows back to back.
     @inline(__always) static func q4Row(_ wr: UnsafeRawPointer, _ cols: Int, _ superBlocks: Int,
                                         _ a: Q4ActivationView, _ k: Q4MatvecConstants,
                                         _ scratch: UnsafeMutableRawPointer) -> Float {
         for s in 0..<superBlocks {
-            scratch.storeBytes(of: q4Products(wr, s, a.x, k), toByteOffset: 64 &* s, as: __m512i.self)
+            let (p01, p23) = q4Products(wr, s, a.x, k)
+            scratch.storeBytes(of: p01, toByteOffset: 128 &* s, as: __m512i.self)
+            scratch.storeBytes(of: p23, toByteOffset: 128 &* s &+ 64, as: __m512i.self)
         }
         var f0 = _mm512_setzero_ps(), f1 = f0, fm = f0
         var g = 0, s = 0
         while s < superBlocks {
             let n = min(4, superBlocks &- s)
             let grp = Q4RowGroup(wr, cols, g, n, a, k, &fm)
-            let p = UnsafeRawPointer(scratch + 64 &* s)
+            let p = UnsafeRawPointer(scratch + 128 &* s)
             if n == 4 {
-                q4ScaleProducts(p, 0, grp, k, &f0); q4ScaleProducts(p + 64, 1, grp, k, &f1)
-                q4ScaleProducts(p + 128, 2, grp, k, &f0); q4ScaleProducts(p + 192, 3, grp, k, &f1)
+                q4ScaleProducts(p, 0, grp, k, &f0); q4ScaleProducts(p + 128, 1, grp, k, &f1)
+                q4ScaleProducts(p + 256, 2, grp, k, &f0); q4ScaleProducts(p + 384, 3, grp, k, &f1)
             } else {
-                for l in 0..<n { q4ScaleProducts(p + 64 &* l, l, grp, k, &f0) }
+                for l in 0..<n { q4ScaleProducts(p + 128 &* l, l, grp, k, &f0) }
             }
             g &+= 1; s &+= 4
         }
