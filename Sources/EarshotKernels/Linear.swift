@@ -28,10 +28,11 @@ public enum Kernels {
         if w.cols == 0 { for i in 0..<(tokens &* w.rows) { y[i] = 0 }; return }
         let quantized = (w.type == .q8 || w.type == .q4) && activations == .int8
         if !quantized { return floatMatmul(w, x, tokens: tokens, y, path: path) }
-        // Decode (few tokens): rows one at a time, or 8 (q8) / 4 (q4) rows sharing each activation load when
-        // the rows are long (K > 4096). Measured with `earshot bench kernels` (1 thread, cold): at K = 4096
-        // single rows reach 87–90% of read bandwidth (q8) vs ~70% for 8-row tiles; at K = 11008 single rows
-        // 45%, 4-row tiles 72%, 8-row tiles 85%.
+        // Decode (few tokens): q8 rows one at a time, or 8 rows sharing each activation load when the rows
+        // are long (K > 4096). Measured with `earshot bench kernels` (1 thread, cold): at K = 4096 single
+        // rows reach 87–90% of read bandwidth (q8) vs ~70% for 8-row tiles; at K = 11008 single rows 45%,
+        // 4-row tiles 72%, 8-row tiles 85%. q4 rows one at a time in memory order (AVX512Q4Matvec: nibbles,
+        // then headers), 75–90% at both K.
         let effective = nativePath(path)
         // Many tokens: the token-lane GEMMs (AVX512Q8/Q4PackedGemm, DotProdPackedGemm). q4 needs whole super-blocks.
         let laneLayout: TokenLaneLayout? = effective == .avx512 ? .vnni16 : (effective == .dotprod ? .sdot4 : nil)
@@ -66,7 +67,7 @@ public enum Kernels {
                                   act.sums, tokens: tokens, y, ldy: w.rows)
                 } else if w.cols % 256 == 0 {
                     AVX512.q4Matvec(w.base, rowBytes: w.rowBytes, cols: w.cols, rows: r0..<r1, act.codes, act.scales,
-                                    act.sums, tokens: tokens, y, ldy: w.rows, fourRows: w.cols > 4096)
+                                    act.sums, tokens: tokens, y, ldy: w.rows)
                 } else {
                     AVX512.q4Matmul(w.base, rowBytes: w.rowBytes, cols: w.cols, rows: r0..<r1, act.codes, act.scales,
                                     act.sums, tokens: tokens, y, ldy: w.rows)

@@ -12,7 +12,8 @@ import EarshotKernels
                                                  (9, 288, 4), (33, 384, 2), (6, 544, 5), (19, 1024 + 224, 3), (41, 4096, 1),
                                                  (5, 512, 10), (2, 256, 8), (3, 768, 17), (3, 2048 + 1088, 9), (2, 2560, 8), (9, 4096 + 256, 2),  // GEMM tiles, K slices, leftovers
                                                  (70, 96, 40), (5, 4096 + 160, 20), (66, 288, 33), (13, 512, 16),
-                                                 (70, 256, 40), (5, 4096 + 512, 20)]  // token-lane GEMM: odd groups, row blocks, slices, odd blocks
+                                                 (70, 256, 40), (5, 4096 + 512, 20),  // token-lane GEMM: odd groups, row blocks, slices, odd blocks
+                                                 (13, 1792, 1), (5, 2560, 3), (3, 11008, 1)]  // q4 matvec: header groups of 4 super-blocks + a partial group
     static let floatShapes: [(Int, Int, Int)] = [(1, 1, 1), (3, 17, 2), (5, 33, 1), (7, 100, 3), (33, 257, 2), (19, 1280, 4), (17, 4144, 2)]
 
     struct Case: CustomTestStringConvertible, Sendable {
