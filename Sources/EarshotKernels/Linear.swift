@@ -28,11 +28,10 @@ public enum Kernels {
         if w.cols == 0 { for i in 0..<(tokens &* w.rows) { y[i] = 0 }; return }
         let quantized = (w.type == .q8 || w.type == .q4) && activations == .int8
         if !quantized { return floatMatmul(w, x, tokens: tokens, y, path: path) }
-        // Decode (few tokens): q8 rows one at a time, or 8 rows sharing each activation load when the rows
-        // are long (K > 4096). Measured with `earshot bench kernels` (1 thread, cold): at K = 4096 single
-        // rows reach 87–90% of read bandwidth (q8) vs ~70% for 8-row tiles; at K = 11008 single rows 45%,
-        // 4-row tiles 72%, 8-row tiles 85%. q4 rows one at a time in memory order (AVX512Q4Matvec: nibbles,
-        // then headers), 75–90% at both K.
+        // Decode (few tokens): q8 and q4 rows one at a time, each read in memory order (codes, then scales /
+        // headers: AVX512Q8RowMatvec, AVX512Q4Matvec). Measured with `earshot bench kernels` (1 thread, cold):
+        // q8 95–105% of the read bandwidth at K = 4096 and 11008 (the interleaved 8-row tiles they replace:
+        // 74–99%), q4 75–90%.
         let effective = nativePath(path)
         // Many tokens: the token-lane GEMMs (AVX512Q8/Q4PackedGemm, DotProdPackedGemm). q4 needs whole super-blocks.
         let laneLayout: TokenLaneLayout? = effective == .avx512 ? .vnni16 : (effective == .dotprod ? .sdot4 : nil)
@@ -56,9 +55,9 @@ public enum Kernels {
                 } else if w.type == .q8 && tokens >= 8 && w.cols % 64 == 0 {
                     AVX512.q8Gemm(w.base, rowBytes: w.rowBytes, cols: w.cols, rows: r0..<r1, act.codes, act.scales,
                                   act.sums, tokens: tokens, y, ldy: w.rows)
-                } else if w.type == .q8 && w.cols % 64 == 0 && w.cols > 4096 {
-                    AVX512.q8Matvec(w.base, rowBytes: w.rowBytes, cols: w.cols, rows: r0..<r1, act.codes, act.scales,
-                                    act.sums, tokens: tokens, y, ldy: w.rows)
+                } else if w.type == .q8 && w.cols % 64 == 0 {
+                    AVX512.q8RowMatvec(w.base, rowBytes: w.rowBytes, cols: w.cols, rows: r0..<r1, act.codes, act.scales,
+                                       act.sums, tokens: tokens, y, ldy: w.rows)
                 } else if w.type == .q8 {
                     AVX512.q8Matmul(w.base, rowBytes: w.rowBytes, cols: w.cols, rows: r0..<r1, act.codes, act.scales,
                                     act.sums, tokens: tokens, y, ldy: w.rows)
