@@ -198,8 +198,8 @@ extension DotProd {
                 }
                 @inline(__always) func scale(_ o: Int, _ a0: int32x4_t, _ a1: int32x4_t, _ t0: inout SIMD4<Int32>, _ t1: inout SIMD4<Int32>) {
                     let m = SIMD4<Int32>(repeating: scales[o &* 8 &+ j])
-                    t0 &+= unsafeBitCast(a0, to: SIMD4<Int32>.self) &* m
-                    t1 &+= unsafeBitCast(a1, to: SIMD4<Int32>.self) &* m
+                    t0 &+= a0 &* m
+                    t1 &+= a1 &* m
                 }
                 scale(o0, a00, a01, &t00, &t01); scale(o1, a10, a11, &t10, &t11)
                 scale(o2, a20, a21, &t20, &t21); scale(o3, a30, a31, &t30, &t31)
@@ -209,8 +209,8 @@ extension DotProd {
             let db = UnsafeRawPointer(sb + 4 &* b).loadUnaligned(as: SIMD4<Float>.self)
             @inline(__always) func finish(_ o: Int, _ t0: SIMD4<Int32>, _ t1: SIMD4<Int32>, _ f0: inout SIMD4<Float>, _ f1: inout SIMD4<Float>) {
                 let dw = dws[o]
-                f0 = f0.addingProduct(f32(unsafeBitCast(t0, to: int32x4_t.self)), da * dw)
-                f1 = f1.addingProduct(f32(unsafeBitCast(t1, to: int32x4_t.self)), db * dw)
+                f0 = f0.addingProduct(f32(t0), da * dw)
+                f1 = f1.addingProduct(f32(t1), db * dw)
                 for j in 0..<8 {
                     let m = SIMD4<Float>(repeating: mins[o &* 8 &+ j])
                     f0 = f0.addingProduct(m, UnsafeRawPointer(ma + 4 &* (b &+ j)).loadUnaligned(as: SIMD4<Float>.self))
