@@ -12,7 +12,7 @@ import Testing
     /// Writes `bytes` to `name` in the test's temp directory; returns its path.
     func make(_ name: String, _ bytes: Data) -> String {
         let path = dir.path(name)
-        FileManager.default.createFile(atPath: path, contents: bytes)
+        #expect(FileManager.default.createFile(atPath: path, contents: bytes), "could not write the test file \(path)")
         return path
     }
 
