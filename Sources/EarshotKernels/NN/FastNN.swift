@@ -207,6 +207,23 @@ extension Kernels {
                                         out: UnsafeMutablePointer<Float>, outStride: Int) {
         guard keyCount > 0, tokens > 0 else { return }
         let work = tokens &* keyCount &* headDim
+        if tokens <= 4 {
+            // Decode: each thread takes a contiguous block of heads and walks the cache position by position,
+            // so it reads its heads' slice of every cached row in one run (a page-local stream) instead of one
+            // 2·headDim-byte piece per 8 KB row, head after head.
+            let threads = heads > 1 && work >= 16_384 ? Swift.min(heads, ThreadPool.shared.activeThreads) : 1
+            let per = (heads &+ threads &- 1) / threads
+            let block: (Int) -> Void = { i in
+                let h0 = i &* per, h1 = Swift.min(heads, h0 &+ per)
+                if h0 < h1 {
+                    attentionHeadsKeyMajor(h0..<h1, q: q, qStride: qStride, tokens: tokens, firstPosition: firstPosition,
+                                           keys: keys, values: values, kvStride: kvStride, keyCount: keyCount,
+                                           headDim: headDim, scale: scale, causal: causal, out: out, outStride: outStride)
+                }
+            }
+            if threads > 1 { ThreadPool.shared.parallelFor(threads, block) } else { block(0) }
+            return
+        }
         let body: (Int) -> Void = { h in
             attentionHead(h, q: q, qStride: qStride, tokens: tokens, firstPosition: firstPosition, keys: keys,
                           values: values, kvStride: kvStride, keyCount: keyCount, headDim: headDim, scale: scale,
@@ -281,6 +298,66 @@ extension Kernels {
             }
             let inv = 1 / sum
             for i in 0..<headDim { oh[i] *= inv }
+        }
+    }
+
+    /// `attentionHead` for the heads in `hs` (few queries, KV read in place), with the key loop outside the
+    /// head loop. Per head the arithmetic and its order are those of `attentionHead` (same results).
+    static func attentionHeadsKeyMajor(_ hs: Range<Int>, q: UnsafePointer<Float>, qStride: Int, tokens: Int,
+                                       firstPosition: Int, keys: KVStorage, values: KVStorage, kvStride: Int,
+                                       keyCount: Int, headDim: Int, scale: Float, causal: Bool,
+                                       out: UnsafeMutablePointer<Float>, outStride: Int) {
+        let nh = hs.count
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: nh &* keyCount)
+        defer { scores.deallocate() }
+        let sums = UnsafeMutablePointer<Float>.allocate(capacity: nh)
+        defer { sums.deallocate() }
+        for t in 0..<tokens {
+            let visible = causal ? Swift.min(firstPosition &+ t &+ 1, keyCount) : keyCount
+            let qt = q + t &* qStride, ot = out + t &* outStride
+            for j in 0..<visible {
+                let row = j &* kvStride
+                for (k, h) in hs.enumerated() {
+                    let qh = qt + h &* headDim
+                    let d: Float
+                    switch keys {
+                    case .f32(let p): d = dot(qh, p + (row &+ h &* headDim), headDim)
+                    case .f16(let p): d = dotHalf(qh, p + (row &+ h &* headDim), headDim)
+                    }
+                    scores[k &* keyCount &+ j] = d * scale
+                }
+            }
+            for k in 0..<nh {
+                let sc = scores + k &* keyCount
+                var m = -Float.infinity
+                for j in 0..<visible { m = Swift.max(m, sc[j]) }
+                var j = 0, acc = SIMD16<Float>()
+                let mv = SIMD16<Float>(repeating: m)
+                while j &+ 16 <= visible {
+                    let e = exp16(load16(sc + j) - mv)
+                    store16(e, sc + j)
+                    acc += e
+                    j &+= 16
+                }
+                var sum = hsum16(acc)
+                while j < visible { let e = expf(sc[j] - m); sc[j] = e; sum += e; j &+= 1 }
+                sums[k] = sum
+                (ot + hs.lowerBound &* headDim + k &* headDim).update(repeating: 0, count: headDim)
+            }
+            for j in 0..<visible {
+                let row = j &* kvStride
+                for (k, h) in hs.enumerated() {
+                    let oh = ot + h &* headDim, a = scores[k &* keyCount &+ j]
+                    switch values {
+                    case .f32(let p): axpy(a, p + (row &+ h &* headDim), oh, headDim)
+                    case .f16(let p): axpyHalf(a, p + (row &+ h &* headDim), oh, headDim)
+                    }
+                }
+            }
+            for (k, h) in hs.enumerated() {
+                let oh = ot + h &* headDim, inv = 1 / sums[k]
+                for i in 0..<headDim { oh[i] *= inv }
+            }
         }
     }
 
