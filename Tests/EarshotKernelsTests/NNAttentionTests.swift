@@ -23,6 +23,10 @@ import Testing
         Case(causal: false, f16: false, tokens: 6, keyCount: 1, heads: 2, headDim: 8),        // a single key
         Case(causal: true, f16: false, tokens: 45, keyCount: 300, heads: 2, headDim: 32, range: 3, scale: 0.5),
         Case(causal: false, f16: true, tokens: 50, keyCount: 257, heads: 2, headDim: 64, range: 3, scale: 0.5),
+        // Decode sizes (≤ 4 queries, enough work to split heads over threads: key-major head blocks, 5 heads = 3 + 2).
+        Case(causal: true, f16: true, tokens: 1, keyCount: 300, heads: 5, headDim: 64),
+        Case(causal: true, f16: false, tokens: 3, keyCount: 300, heads: 5, headDim: 64),
+        Case(causal: false, f16: true, tokens: 2, keyCount: 260, heads: 7, headDim: 40, range: 3, scale: 0.5),
     ]
 
     /// Runs Reference and Kernels on the same data (f16 storage holds the rounded values both read).
