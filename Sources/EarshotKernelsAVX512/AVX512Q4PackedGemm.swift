@@ -172,19 +172,8 @@ extension AVX512 {
             finish(o0, t00, t01, &f00, &f01); finish(o1, t10, t11, &f10, &f11)
             finish(o2, t20, t21, &f20, &f21); finish(o3, t30, t31, &f30, &f31)
         }
-        let na = min(16, tokens &- 16 &* g), nbt = g1 == g ? 0 : min(16, tokens &- 16 &* g1)
-        @inline(__always) func put(_ row: Int, _ fa: SIMD16<Float>, _ fb: SIMD16<Float>) {
-            guard row <= last else { return }
-            for t in 0..<na {
-                let p = y + ((16 &* g &+ t) &* ldy &+ row)
-                p.pointee = accumulate ? p.pointee + fa[t] : fa[t]
-            }
-            for t in 0..<nbt {
-                let p = y + ((16 &* g1 &+ t) &* ldy &+ row)
-                p.pointee = accumulate ? p.pointee + fb[t] : fb[t]
-            }
-        }
-        put(i, f00, f01); put(i &+ 1, f10, f11); put(i &+ 2, f20, f21); put(i &+ 3, f30, f31)
+        storeTokenLaneTile((f00, f01, f10, f11, f20, f21, f30, f31), row: i, last: last, g, g1, tokens, y, ldy,
+                           accumulate: accumulate)
     }
 }
 #endif

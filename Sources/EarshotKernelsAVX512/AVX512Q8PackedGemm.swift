@@ -112,6 +112,17 @@ extension AVX512 {
             scale(w0, a00, a01, &f00, &f01); scale(w1, a10, a11, &f10, &f11)
             scale(w2, a20, a21, &f20, &f21); scale(w3, a30, a31, &f30, &f31)
         }
+        let tile = (f00, f01, f10, f11, f20, f21, f30, f31)
+        storeTokenLaneTile(tile, row: r, last: last, g, g1, tokens, y, ldy, accumulate: accumulate)
+    }
+
+    typealias TokenLaneTile = (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>,
+                               SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>)
+
+    /// Writes (or adds) a 4-row × 2-group tile (row0 g, row0 g1, row1 g, …): rows row..<row+4 up to `last`,
+    /// the real tokens of groups g and g1 (g1 == g: one group). Shared by the q8 and q4 token-lane GEMMs.
+    @inline(__always) static func storeTokenLaneTile(_ f: TokenLaneTile, row: Int, last: Int, _ g: Int, _ g1: Int, _ tokens: Int,
+                                                     _ y: UnsafeMutablePointer<Float>, _ ldy: Int, accumulate: Bool) {
         let na = min(16, tokens &- 16 &* g), nbt = g1 == g ? 0 : min(16, tokens &- 16 &* g1)
         @inline(__always) func put(_ row: Int, _ fa: SIMD16<Float>, _ fb: SIMD16<Float>) {
             guard row <= last else { return }
@@ -124,7 +135,7 @@ extension AVX512 {
                 p.pointee = accumulate ? p.pointee + fb[i] : fb[i]
             }
         }
-        put(r, f00, f01); put(r &+ 1, f10, f11); put(r &+ 2, f20, f21); put(r &+ 3, f30, f31)
+        put(row, f.0, f.1); put(row &+ 1, f.2, f.3); put(row &+ 2, f.4, f.5); put(row &+ 3, f.6, f.7)
     }
 }
 #endif

@@ -278,17 +278,7 @@ extension Kernels {
                 scores[j] = s
                 m = Swift.max(m, s)
             }
-            // e^(s − m), 16 lanes at a time (vector exp, FlashAttention.swift), then the scalar tail.
-            var j = 0, acc = SIMD16<Float>()
-            let mv = SIMD16<Float>(repeating: m)
-            while j &+ 16 <= visible {
-                let e = exp16(load16(scores + j) - mv)
-                store16(e, scores + j)
-                acc += e
-                j &+= 16
-            }
-            var sum = hsum16(acc)
-            while j < visible { let e = expf(scores[j] - m); scores[j] = e; sum += e; j &+= 1 }
+            let sum = exponentiateShifted(scores, visible, max: m)
             let oh = out + (t &* outStride &+ h &* headDim)
             oh.update(repeating: 0, count: headDim)
             if let vF32 {
@@ -331,17 +321,7 @@ extension Kernels {
                 let sc = scores + k &* keyCount
                 var m = -Float.infinity
                 for j in 0..<visible { m = Swift.max(m, sc[j]) }
-                var j = 0, acc = SIMD16<Float>()
-                let mv = SIMD16<Float>(repeating: m)
-                while j &+ 16 <= visible {
-                    let e = exp16(load16(sc + j) - mv)
-                    store16(e, sc + j)
-                    acc += e
-                    j &+= 16
-                }
-                var sum = hsum16(acc)
-                while j < visible { let e = expf(sc[j] - m); sc[j] = e; sum += e; j &+= 1 }
-                sums[k] = sum
+                sums[k] = exponentiateShifted(sc, visible, max: m)
                 (ot + hs.lowerBound &* headDim + k &* headDim).update(repeating: 0, count: headDim)
             }
             for j in 0..<visible {
@@ -359,6 +339,22 @@ extension Kernels {
                 for i in 0..<headDim { oh[i] *= inv }
             }
         }
+    }
+
+    /// s[j] = e^(s[j] − m) for j < n (16 lanes at a time with the vector exp of FlashAttention.swift, then a
+    /// scalar tail); returns Σ s[j]. The softmax numerators of the row-wise attention paths.
+    @inline(__always) static func exponentiateShifted(_ s: UnsafeMutablePointer<Float>, _ n: Int, max m: Float) -> Float {
+        var j = 0, acc = SIMD16<Float>()
+        let mv = SIMD16<Float>(repeating: m)
+        while j &+ 16 <= n {
+            let e = exp16(load16(s + j) - mv)
+            store16(e, s + j)
+            acc += e
+            j &+= 16
+        }
+        var sum = hsum16(acc)
+        while j < n { let e = expf(s[j] - m); s[j] = e; sum += e; j &+= 1 }
+        return sum
     }
 
     /// dst[j·n + i] = Float(src[j·stride + i]) for j < rows, i < n.
