@@ -50,6 +50,9 @@ let package = Package(
                        providers: [.apt(["libsndfile1-dev"]), .brew(["libsndfile"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd",
                        providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
+        .systemLibrary(name: "CEarshotShims"),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
 
         // Kernels: stdlib only (they also compile in Embedded Swift for the ARM tests).
         .target(name: "EarshotKernelsAVX512", swiftSettings: kernelSettings(avx512CPU)),
@@ -71,11 +74,16 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // The library product a kiosk app embeds.
         .target(name: "Earshot",
-                dependencies: ["EarshotFormat", "EarshotKernels", "EarshotAudio", "EarshotTokenizer", "EarshotModels", "CZstd"]),
+                dependencies: ["EarshotFormat", "EarshotKernels", "EarshotAudio", "EarshotTokenizer", "EarshotModels", "CZstd", "CZlib"],
+                // Optimised in debug too: the generation loop runs thousands of steps in the tests.
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
         // Executables.
+        // The CLI: task commands go through `Earshot` only; inspect, mel and tokenize are tools on the format,
+        // audio and tokenizer modules and say so here.
         .executableTarget(name: "earshot",
-                          dependencies: ["Earshot", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+                          dependencies: ["Earshot", "EarshotFormat", "EarshotAudio", "EarshotTokenizer", "CEarshotShims",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "EarshotConvert",
                 dependencies: ["EarshotFormat", "EarshotKernels", "EarshotModels", "EarshotTokenizer"],
                 path: "Tools/EarshotConvert",

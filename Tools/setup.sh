@@ -2,7 +2,7 @@
 # Installs what a fresh Debian machine lacks to build and test Earshot (idempotent; needs root or sudo).
 set -euo pipefail
 need=()
-for pkg in libsndfile1-dev libzstd-dev pkg-config gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static; do
+for pkg in libsndfile1-dev libzstd-dev zlib1g-dev pkg-config gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,8 +1,35 @@
-// Chat: Qwen-Audio-Chat conversations (spec §7) — ChatML with a system prompt, `Audio k:<audio>PATH</audio>`
+// Chat: Qwen-Audio-Chat conversations (spec §7) — ChatML with a system prompt, `Audio k:<audio>…</audio>`
 // references (several per turn), the 6144-token history window, stop on <|im_end|>/<|im_start|>/<|endoftext|>,
-// and the reference's response rule. Runs on a Session, so turn 2 reuses turn 1's KV cache and audio encodings.
+// and the reference's response rule. Runs on a Session, so turn 2 reuses turn 1's KV cache and audio
+// encodings. User text, the system prompt and replies are tokenized without audio tags, so no text can make
+// the chat open a file: audios enter only through the `audios` argument.
+//
+// Thread safety: every method may be called from any thread; turns run one at a time (the session's lock),
+// and `history` can be read while a turn streams (it changes only when a turn ends).
 import EarshotTokenizer
 import Foundation
+
+/// One audio of a chat turn, remembered so the history can be replayed without re-reading the file.
+public struct ChatAudio: Sendable, Equatable {
+    /// The file path (or samples name) as given.
+    public let name: String
+    /// The session's cache key of the audio (the KV cache rows of its span are keyed by it).
+    let key: String
+    /// Tokens of its span.
+    public let spanTokens: Int
+}
+
+/// One finished exchange.
+public struct ChatTurn: Sendable, Equatable {
+    /// The user's text (without the audio lines).
+    public let text: String
+    public let audios: [ChatAudio]
+    /// The answer as the reference keeps it (see `Chat.response(for:tokenizer:)`).
+    public let response: String
+
+    /// The query as the reference's text: `Audio k:<audio>NAME</audio>\n` lines, then the text.
+    public var query: String { Chat.query(text: text, audios: audios.map(\.name)) }
+}
 
 /// One finished chat turn.
 public struct ChatReply: Sendable {
@@ -14,32 +41,53 @@ public struct ChatReply: Sendable {
     public let promptIds: [Int]
 }
 
-public final class Chat: @unchecked Sendable {   // guarded by the session's use; one turn at a time
+public final class Chat: @unchecked Sendable {   // state guarded by `lock`; turns serialised by the session
     public static let defaultSystem = "You are a helpful assistant."
     /// `<|endoftext|>`, `<|im_start|>`, `<|im_end|>`.
     public static let stopIds: Set<Int> = [QwenTokenID.endOfText, QwenTokenID.imStart, QwenTokenID.imEnd]
+    /// Longest system prompt, in characters (a session file cannot smuggle in megabytes).
+    public static let maxSystemCharacters = 100_000
 
     public let session: Session
-    public var system: String
-    /// (query as sent, including its `Audio k:` lines; response as kept).
-    public internal(set) var history: [(query: String, response: String)] = []
-    /// The history window in tokens (system + kept turns, the new query not counted).
-    public var maxWindowTokens: Int
+    private let lock = NSLock()
+    private var _system: String
+    private var _history: [ChatTurn] = []
+    private var _maxWindowTokens: Int
 
-    public init(session: Session, system: String = Chat.defaultSystem) {
+    init(session: Session, system: String = Chat.defaultSystem) {
         self.session = session
-        self.system = system
-        maxWindowTokens = session.model.chatDefaults.maxWindowSize
+        _system = system
+        _maxWindowTokens = session.model.chatDefaults.maxWindowSize
+    }
+
+    /// The system prompt of the next turns.
+    public var system: String {
+        get { lock.lock(); defer { lock.unlock() }; return _system }
+        set { lock.lock(); _system = newValue; lock.unlock() }
+    }
+
+    /// Finished turns, oldest first.
+    public var history: [ChatTurn] { lock.lock(); defer { lock.unlock() }; return _history }
+
+    /// The history window in tokens (system + kept turns, the new query not counted).
+    public var maxWindowTokens: Int {
+        get { lock.lock(); defer { lock.unlock() }; return _maxWindowTokens }
+        set { lock.lock(); _maxWindowTokens = max(1, newValue); lock.unlock() }
     }
 
     /// Forgets the history and the KV cache.
     public func reset() {
-        history = []
+        lock.lock(); _history = []; lock.unlock()
         session.reset()
     }
 
-    /// Restores a history (e.g. from a session file). The KV cache is not touched.
-    public func setHistory(_ turns: [(query: String, response: String)]) { history = turns }
+    /// Replaces the history (e.g. from a session file). The KV cache is not touched.
+    func setState(system: String, maxWindowTokens: Int, history: [ChatTurn]) {
+        lock.lock(); defer { lock.unlock() }
+        _system = system
+        _maxWindowTokens = max(1, maxWindowTokens)
+        _history = history
+    }
 
     /// The query text of `from_list_format`: `Audio k:<audio>PATH</audio>\n` per audio (k from 1), then the text.
     public static func query(text: String, audios: [String]) -> String {
@@ -52,54 +100,68 @@ public final class Chat: @unchecked Sendable {   // guarded by the session's use
         return GenerationOptions(sampling: d.sampling(), maxTokens: d.maxNewTokens, stopIds: Chat.stopIds)
     }
 
-    /// Builds the ChatML prompt for `query` after the current history (audio paths relative to the working directory).
-    public func prompt(for query: String, stats: inout GenerationStats) throws(EarshotError) -> (PreparedPrompt, kept: Int) {
-        var lengths: [String: PreparedAudio] = [:]
-        var failure: EarshotError?
-        let tokenizer = session.model.tokenizer
-        let chat: ChatPrompt
-        do {
-            chat = try tokenizer.chatPrompt(
-                query: query, history: history.map { (query: $0.query, response: Optional($0.response)) },
-                system: system, maxWindowTokens: maxWindowTokens,
-                audioSpanTokens: { path in
-                    if let a = lengths[path] { return a.spanTokens }
-                    do {
-                        let a = try self.session.prepareAudio(.file(path), stats: &stats)
-                        lengths[path] = a
-                        return a.spanTokens
-                    } catch { failure = error as? EarshotError; throw error }
-                })
-        } catch {
-            if let failure { throw failure }
-            throw .prompt("\(error)")
+    /// Builds the ChatML prompt for a new user turn after the current history.
+    /// - Returns: the prompt, how many history turns it keeps, and the turn's audios.
+    public func prompt(text: String, audios: [AudioInput]) throws(EarshotError) -> (PreparedPrompt, kept: Int, audios: [ChatAudio]) {
+        let engine = try session.qwenEngine("chat")
+        guard audios.count <= QwenAudioEngine.maxAudiosPerPrompt else {
+            throw .prompt(.tooManyAudios(count: audios.count, limit: QwenAudioEngine.maxAudiosPerPrompt))
         }
-        let audios = chat.audioPaths.map { lengths[$0]! }
-        return (PreparedPrompt(ids: chat.ids, audios: audios), chat.keptHistoryTurns)
+        lock.lock()
+        let (history, system, window) = (_history, _system, _maxWindowTokens)
+        lock.unlock()
+        var prepared: [String: PreparedAudio] = [:]
+        var stats = GenerationStats()
+        var turnAudios: [ChatAudio] = []
+        for a in audios {
+            let (p, s) = try session.prepareAudio(a)
+            prepared[p.key] = p
+            stats.add(s)
+            turnAudios.append(ChatAudio(name: a.name, key: p.key, spanTokens: p.spanTokens))
+        }
+        func content(_ t: ChatTurn) -> ChatContent {
+            ChatContent(audios: t.audios.map { (name: $0.name, spanTokens: $0.spanTokens) }, text: t.text, textMode: .none)
+        }
+        let chat = engine.tokenizer.chatPrompt(
+            query: ChatContent(audios: turnAudios.map { (name: $0.name, spanTokens: $0.spanTokens) }, text: text, textMode: .none),
+            history: history.map { (query: content($0), response: ChatContent(text: $0.response, textMode: .response)) },
+            system: system, maxWindowTokens: window)
+        // The audios of the kept turns, in prompt order: their encodings come from the cache, the KV cache
+        // prefix, or (when neither holds them any more) from reading the file again.
+        let keptAudios = history.suffix(chat.keptHistoryTurns).flatMap(\.audios) + turnAudios
+        var list: [PreparedAudio] = []
+        for a in keptAudios {
+            if let p = prepared[a.key] { list.append(p); continue }
+            list.append(PreparedAudio(key: a.key, spanTokens: a.spanTokens, mel: nil, span: nil, source: .file(a.name)))
+        }
+        var p = PreparedPrompt(ids: chat.ids, audios: list)
+        p.stats = stats
+        return (p, chat.keptHistoryTurns, turnAudios)
     }
 
     /// Sends one user turn (`audios` become `Audio k:` references before `text`) and generates the answer,
     /// streaming tokens to `onToken`. The turn is added to the history unless generation was cancelled.
-    public func send(_ text: String, audios: [String] = [], options: GenerationOptions? = nil,
+    public func send(_ text: String, audios: [AudioInput] = [], options: GenerationOptions? = nil,
                      cancel: CancellationFlag? = nil,
                      onToken: (TokenEvent) -> Bool = { _ in true }) throws(EarshotError) -> ChatReply {
-        let query = Chat.query(text: text, audios: audios)
-        var stats = GenerationStats()
-        let (prompt, kept) = try prompt(for: query, stats: &stats)
+        let engine = try session.qwenEngine("chat")
+        let (prompt, kept, turnAudios) = try prompt(text: text, audios: audios)
         var opts = options ?? defaultOptions
         opts.stopIds.formUnion(Chat.stopIds)
-        let result = try session.generate(prompt, options: opts, stats: &stats, cancel: cancel, onToken: onToken)
-        let response = try Chat.response(for: result, tokenizer: session.model.tokenizer)
-        if result.stopReason != .cancelled { history.append((query: query, response: response)) }
+        let result = try session.generate(prompt, options: opts, cancel: cancel, onToken: onToken)
+        let response = try Chat.response(for: result, tokenizer: engine.tokenizer)
+        if result.stopReason != .cancelled {
+            lock.lock()
+            _history.append(ChatTurn(text: text, audios: turnAudios, response: response))
+            lock.unlock()
+        }
         return ChatReply(response: response, generation: result, keptHistoryTurns: kept, promptIds: prompt.ids)
     }
 
-    /// Streams one turn's tokens; the turn joins the history when the stream finishes.
-    public func stream(_ text: String, audios: [String] = [], options: GenerationOptions? = nil)
-        -> AsyncThrowingStream<TokenEvent, any Error> {
-        Session.makeStream { flag, yield in
-            _ = try self.send(text, audios: audios, options: options, cancel: flag) { yield($0); return true }
-        }
+    /// Convenience: audio file paths.
+    public func send(_ text: String, audios paths: [String], options: GenerationOptions? = nil, cancel: CancellationFlag? = nil,
+                     onToken: (TokenEvent) -> Bool = { _ in true }) throws(EarshotError) -> ChatReply {
+        try send(text, audios: paths.map { AudioInput.file($0) }, options: options, cancel: cancel, onToken: onToken)
     }
 
     /// The reference's response (`decode_tokens`, chatml): the generated ids before the first
@@ -109,7 +171,7 @@ public final class Chat: @unchecked Sendable {   // guarded by the session's use
         let ids = result.ids
         let end = ids.firstIndex { $0 == QwenTokenID.imStart || $0 == QwenTokenID.imEnd } ?? max(ids.count - 1, 0)
         var text: String
-        do { text = try tokenizer.decode(Array(ids[..<end])) } catch { throw .model("cannot decode the response: \(error)") }
+        do { text = try tokenizer.decode(Array(ids[..<end])) } catch { throw .tokenizer(error) }
         if case .stopString(let s) = result.stopReason, let r = text.range(of: s) { text = String(text[..<r.lowerBound]) }
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }

@@ -1,95 +1,112 @@
-// EarshotModel: a converted `.ear` Qwen-Audio model loaded once (memory-mapped weights, tokenizer, mel
-// front-end, generation defaults) and shared by any number of sessions on any threads.
+// EarshotModel: the one loader. Opens any `.ear` Earshot runs (Qwen-Audio, Qwen-Audio-Chat, Whisper),
+// maps and validates it once, and says what it is (`info`). Immutable and `Sendable`: share it between
+// sessions and threads. Each model owns its kernel threads (`ModelOptions.threads`); sessions of one model
+// take turns on it one compute step (an encoder pass, a prefill, one decode step) at a time.
+import EarshotFormat
 import EarshotKernels
 import EarshotModels
-import EarshotTokenizer
 import Foundation
 
-/// Generation defaults read from the model's `generation_config.json` (spec §6/§7).
-public struct GenerationDefaults: Sendable, Equatable {
-    public var chatFormat: String
-    public var topP: Float
-    public var topK: Int
-    public var temperature: Float
-    public var repetitionPenalty: Float
-    public var maxNewTokens: Int
-    public var maxWindowSize: Int
-    public var eosTokenId: Int
-
-    /// The base model's release config (chat_format raw, top_p 0.8, top_k off).
-    public static let base = GenerationDefaults(chatFormat: "raw", topP: 0.8, topK: 0, temperature: 1, repetitionPenalty: 1,
-                                                maxNewTokens: 512, maxWindowSize: 6144, eosTokenId: 151_643)
-    /// Qwen-Audio-Chat's release config (chatml, top_p 0.5, window 6144).
-    public static let chat = GenerationDefaults(chatFormat: "chatml", topP: 0.5, topK: 0, temperature: 1, repetitionPenalty: 1,
-                                                maxNewTokens: 512, maxWindowSize: 6144, eosTokenId: 151_643)
-
-    /// Reads the keys of a parsed generation_config.json; missing keys keep `fallback`'s values.
-    public init(json: [String: Any], fallback: GenerationDefaults = .base) {
-        self = fallback
-        if let v = json["chat_format"] as? String { chatFormat = v }
-        if let v = json["top_p"] as? Double { topP = Float(v) }
-        if let v = json["top_k"] as? Int { topK = v }
-        if let v = json["temperature"] as? Double { temperature = Float(v) }
-        if let v = json["repetition_penalty"] as? Double { repetitionPenalty = Float(v) }
-        if let v = json["max_new_tokens"] as? Int { maxNewTokens = v }
-        if let v = json["max_window_size"] as? Int { maxWindowSize = v }
-        if let v = json["eos_token_id"] as? Int { eosTokenId = v }
-    }
-
-    public init(chatFormat: String, topP: Float, topK: Int, temperature: Float, repetitionPenalty: Float,
-                maxNewTokens: Int, maxWindowSize: Int, eosTokenId: Int) {
-        self.chatFormat = chatFormat; self.topP = topP; self.topK = topK; self.temperature = temperature
-        self.repetitionPenalty = repetitionPenalty; self.maxNewTokens = maxNewTokens
-        self.maxWindowSize = maxWindowSize; self.eosTokenId = eosTokenId
-    }
-
-    /// Sampling parameters with these defaults.
-    public func sampling(seed: UInt64 = 1234) -> SamplingParameters {
-        SamplingParameters(greedy: false, temperature: temperature, topK: topK, topP: topP,
-                           repetitionPenalty: repetitionPenalty, seed: seed)
-    }
-}
-
-/// A loaded model. Immutable and `Sendable`: load it once and share it. Sessions built on it may run on
-/// different threads; their compute steps take turns on the model (one prefill or decode step at a time),
-/// because the kernels share one thread pool.
-public final class EarshotModel: @unchecked Sendable {
+public final class EarshotModel: @unchecked Sendable {   // immutable after init; compute serialised by `computeLock`
+    /// The file it was loaded from.
     public let path: String
-    public let runtime: QwenAudioRuntime
-    /// Seconds spent loading (mapping, validating, building the model, the tokenizer).
+    /// What the model is and can do.
+    public let info: ModelInfo
+    /// How it was loaded.
+    public let options: ModelOptions
+    /// Seconds spent loading (mapping, validating the index, building the model and tokenizer).
     public let loadSeconds: Double
-    /// The defaults of the file's generation config (base defaults when it has none).
-    public let defaults: GenerationDefaults
-    /// Defaults for chat: the file's config when it is a chat (chatml) config, else Qwen-Audio-Chat's release values.
-    public let chatDefaults: GenerationDefaults
-    let computeLock = NSLock()
 
-    /// Maps and checks `path` (a converted `.ear` Qwen-Audio model).
-    public init(path: String) throws(EarshotError) {
+    enum Engine {
+        case qwenAudio(QwenAudioEngine)
+        case whisper(WhisperEngine)
+    }
+    let engine: Engine
+    let file: EarFile
+    /// This model's kernel threads.
+    let pool: ThreadPool
+    private let computeLock = NSLock()
+
+    /// Opens `path` and builds the model it holds.
+    /// - Parameters:
+    ///   - path: a `.ear` file written by `earshot-convert`.
+    ///   - options: threads and KV cache precision.
+    /// - Throws: `EarshotError.modelFile` when the file cannot be opened or fails validation,
+    ///   `.unknownArchitecture` for a kind of model this version does not run, `.modelContents` when its
+    ///   metadata or tensors do not describe a usable model, `.tokenizer`/`.whisperTokenizer` for a bad
+    ///   tokenizer blob, `.invalidOption` for a thread count below 1.
+    public init(path: String, options: ModelOptions = ModelOptions()) throws(EarshotError) {
         let t0 = now()
-        do { runtime = try QwenAudioRuntime(path: path) } catch {
-            throw .load(path: path, reason: error.description)
-        }
+        if let t = options.threads, t < 1 { throw .invalidOption(name: "threads", value: "\(t)", reason: "must be at least 1") }
         self.path = path
-        let json = runtime.generationConfig ?? [:]
-        defaults = GenerationDefaults(json: json, fallback: .base)
-        chatDefaults = defaults.chatFormat == "chatml" ? defaults : GenerationDefaults(json: [:], fallback: .chat)
+        self.options = options
+        do { file = try EarFile(path: path) } catch { throw .modelFile(path: path, error) }
+        let architecture = (try? file.metadata.string(EarArchitecture.key)) ?? ""
+        let parameters = file.tensors.reduce(0) { $0 + $1.shape.reduce(1, *) }
+        let quantization = try? file.metadata.string("general.quantization")
+        switch architecture {
+        case EarArchitecture.qwenAudio:
+            let e = try QwenAudioEngine(path: path, file: file)
+            engine = .qwenAudio(e)
+            let languages = AudioLanguage.allCases.map(\.rawValue)
+            info = ModelInfo(family: e.isChatModel ? .qwenAudioChat : .qwenAudio, architecture: architecture,
+                             quantization: quantization,
+                             tasks: [.transcribe, .translate, .timestamps, .caption, .ask, .classify, .notes, .chat],
+                             languages: languages, translationTargets: languages, detectsLanguage: false, chats: true,
+                             sampleRate: 16_000, windowSeconds: 30, contextLength: e.contextLength, parameterCount: parameters)
+        case EarArchitecture.whisper:
+            let e = try WhisperEngine(path: path, file: file)
+            engine = .whisper(e)
+            info = ModelInfo(family: .whisper, architecture: architecture, quantization: quantization,
+                             tasks: e.isMultilingual ? [.transcribe, .translate] : [.transcribe],
+                             languages: e.languages, translationTargets: e.isMultilingual ? ["en"] : [],
+                             detectsLanguage: e.isMultilingual, chats: false, sampleRate: 16_000, windowSeconds: 30,
+                             contextLength: e.config.nTextCtx, parameterCount: parameters)
+        default:
+            throw .unknownArchitecture(path: path, architecture: architecture.isEmpty ? "(none)" : architecture)
+        }
+        pool = options.threads.map { ThreadPool(threads: $0) } ?? ThreadPool.shared
         loadSeconds = now() - t0
     }
 
-    public var tokenizer: QwenTokenizer { runtime.tokenizer }
-    public var config: QwenAudioConfig { runtime.config }
-
-    /// A new session (its own KV cache and audio cache).
+    /// A new session (its own KV cache, audio cache and settings). Sessions are safe to use from any thread.
     public func makeSession() -> Session { Session(model: self) }
 
-    /// A new chat (ChatML, Qwen-Audio-Chat) with its own session.
-    public func makeChat(system: String = Chat.defaultSystem) -> Chat { Chat(session: makeSession(), system: system) }
+    /// A new conversation with its own session.
+    /// - Throws: `.unsupported` for a model that does not chat (Whisper).
+    public func makeChat(system: String = Chat.defaultSystem) throws(EarshotError) -> Chat {
+        guard info.chats else { throw .unsupported(family: info.family, what: "chat") }
+        return Chat(session: makeSession(), system: system)
+    }
 
-    /// Runs `body` while holding the model's compute turn.
+    /// The model's generation config defaults for tasks (Qwen-Audio; Whisper has none).
+    public var defaults: GenerationDefaults {
+        if case .qwenAudio(let e) = engine { return e.defaults }
+        return .base
+    }
+
+    /// Defaults for chat: the file's config when it is a chat (chatml) config, else Qwen-Audio-Chat's release values.
+    public var chatDefaults: GenerationDefaults {
+        if case .qwenAudio(let e) = engine { return e.chatDefaults }
+        return .chat
+    }
+
+    /// The index checksum of the file (identifies the exact model, e.g. for session files).
+    public var fileChecksum: UInt64 { file.indexChecksum }
+
+    /// Threads the kernels use for this model.
+    public var threads: Int { pool.activeThreads }
+
+    var qwen: QwenAudioEngine? { if case .qwenAudio(let e) = engine { return e }; return nil }
+    var whisper: WhisperEngine? { if case .whisper(let e) = engine { return e }; return nil }
+
+    /// Runs `body` holding the model's compute turn, on the model's threads.
     func compute<R>(_ body: () throws(EarshotError) -> R) throws(EarshotError) -> R {
         computeLock.lock()
         defer { computeLock.unlock() }
-        return try body()
+        return try ThreadPool.run(on: pool, body)
     }
 }
+
+/// Seconds since an arbitrary start (monotonic).
+@inline(__always) func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }

@@ -30,7 +30,7 @@ public struct SamplingParameters: Sendable, Equatable {
 }
 
 /// A small deterministic PRNG (SplitMix64): the same seed gives the same stream everywhere.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
+struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
     public init(seed: UInt64) { state = seed }
     public mutating func next() -> UInt64 {
@@ -45,7 +45,7 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 }
 
 /// Chooses tokens one at a time. Holds the RNG state, so one sampler serves one generation.
-public struct Sampler: Sendable {
+struct Sampler: Sendable {
     public let parameters: SamplingParameters
     private var rng: SplitMix64
 

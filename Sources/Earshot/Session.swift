@@ -1,118 +1,222 @@
-// Session: one conversation's state on a shared model — the KV cache (and the ids it holds), a cache of
-// encoded audios — and the generation loop: prefill (reusing the cached shared prefix), then sample token by
-// token, streaming each through a callback or an AsyncSequence, until a stop id/string, max tokens or cancel.
+// Session: one conversation's (or one user's) state on a shared model — the KV cache and the ids it holds,
+// a cache of encoded audios — and the Qwen-Audio path from a prompt to generated tokens: prefill (reusing
+// the cached shared prefix, splicing the audio spans), then the one generation loop (`Decoding`).
+//
+// Thread safety: every method may be called from any thread. A session runs one job at a time (a second
+// caller waits for the first); its state is only touched under `lock`. Sessions of one model run their
+// compute steps in turn (`EarshotModel.compute`).
 import EarshotAudio
 import EarshotKernels
 import EarshotModels
 import EarshotTokenizer
 import Foundation
 
-/// An audio given to a prompt.
+/// An audio given to a prompt or a transcription.
 public enum AudioInput: Sendable, Equatable {
-    /// A file on disk (any format the audio loader reads), decoded and resampled to 16 kHz mono.
+    /// A file on disk (WAV, FLAC, Ogg Vorbis/Opus, MP3), decoded, down-mixed and resampled to 16 kHz as it is read.
     case file(String)
-    /// 16 kHz mono samples (at most 30 s are used); `name` keys the encoding cache and stands in the prompt text.
-    case samples([Float], name: String)
+    /// Samples in memory: interleaved over `channels`, at `sampleRate` Hz (resampled to 16 kHz when needed).
+    /// `name` keys the encoding cache and stands for the audio in prompt text and messages.
+    case samples([Float], sampleRate: Int = 16_000, channels: Int = 1, name: String = "samples")
 
-    var name: String {
+    /// How the audio is named in prompts and messages.
+    public var name: String {
         switch self {
         case .file(let p): return p
-        case .samples(_, let n): return n
+        case .samples(_, _, _, let n): return n
         }
+    }
+
+    /// The audio's length in seconds as its header (or sample count) states it, without decoding it; nil
+    /// when it cannot be read or the format does not say.
+    public func declaredDuration() -> Double? {
+        (try? stream(blockSize: 16_000))?.declaredSeconds
+    }
+
+    /// The front end's stream of 16 kHz mono blocks.
+    func stream(blockSize: Int = 160_000) throws(EarshotError) -> SampleStream {
+        do {
+            switch self {
+            case .file(let p): return try SampleStream(path: p, blockSize: blockSize)
+            case let .samples(s, rate, channels, name):
+                return try SampleStream(samples: s, sampleRate: rate, channels: channels, name: name, blockSize: blockSize)
+            }
+        } catch { throw .audio(path: name, error) }
     }
 }
 
-/// A prompt ready for prefill: expanded ids and its audios in `<audio>` order.
+/// A Qwen-Audio prompt ready for prefill: expanded ids and its audios in `<audio>` order.
 public struct PreparedPrompt: Sendable {
     public let ids: [Int]
     public let audios: [PreparedAudio]
+    /// Time spent reading audio and computing log-mels for it.
+    public internal(set) var stats = GenerationStats()
 }
 
-/// One audio of a prompt: its span length, and either its cached encoding or its log-mel.
+/// One audio of a prompt: its span length, and its cached encoding, its log-mel, or where to read it again
+/// if neither the audio cache nor the KV cache prefix holds it.
 public struct PreparedAudio: @unchecked Sendable {
     public let key: String
     /// Tokens of its `<audio>…</audio>` span (encoder frames + 2).
     public let spanTokens: Int
     let mel: AudioEncoder.Mel?
     let span: [Float]?
+    var source: AudioInput? = nil
 }
 
-public final class Session: @unchecked Sendable {   // state guarded by `lock`
-    public let model: EarshotModel
-    /// Keep the KV cache of the longest prefix the next prompt shares with what the cache holds (default on).
+/// Per-session switches.
+public struct SessionSettings: Sendable, Equatable {
+    /// Keep the KV cache of the longest prefix the next prompt shares with what the cache holds.
     public var reusesPrefix = true
-    /// Keep audio encodings (by file path, size and date) for later prompts of this session (default on).
+    /// Keep audio encodings (by file path, size and date, or by sample content) for later prompts.
     public var cachesAudio = true
     /// KV cache element type (f16 halves the memory; f32 for exactness checks).
     public var kvPrecision: KVCache.Precision = .f16
+    /// Most audio encodings the cache keeps (oldest dropped first; a 30 s audio of the 7B model is 12 MB).
+    public var audioCacheLimit = 8
 
+    public init(reusesPrefix: Bool = true, cachesAudio: Bool = true, kvPrecision: KVCache.Precision = .f16) {
+        self.reusesPrefix = reusesPrefix
+        self.cachesAudio = cachesAudio
+        self.kvPrecision = kvPrecision
+    }
+}
+
+public final class Session: @unchecked Sendable {   // all mutable state guarded by `lock`
+    public let model: EarshotModel
+    let lock = NSRecursiveLock()
+
+    private var _settings: SessionSettings
     /// The ids whose keys and values are in the KV cache, in order.
-    public internal(set) var contextIds: [Int] = []
+    var _contextIds: [Int] = []
     /// What each cached position holds: the token id, or (negative) a hash of its audio and offset in the
     /// span — placeholder ids are the same for every audio, so ids alone cannot tell two prompts apart.
     var contextKeys: [Int] = []
     var cache: KVCache?
     var audioCache: [String: [Float]] = [:]
-    let lock = NSLock()
+    var audioCacheOrder: [String] = []
 
-    init(model: EarshotModel) { self.model = model }
+    init(model: EarshotModel) {
+        self.model = model
+        _settings = SessionSettings(kvPrecision: model.options.kvPrecision)
+    }
+
+    /// The session's switches (read and written under the session's lock).
+    public var settings: SessionSettings {
+        get { locked { _settings } }
+        set { locked { _settings = newValue } }
+    }
+
+    /// The ids whose keys and values are in the KV cache, in order.
+    public var contextIds: [Int] { locked { _contextIds } }
 
     /// Forgets the KV cache (the audio cache is kept).
     public func reset() {
-        lock.lock(); defer { lock.unlock() }
-        contextIds = []
-        contextKeys = []
-        cache?.reset()
+        locked {
+            _contextIds = []
+            contextKeys = []
+            cache?.reset()
+        }
     }
 
     /// Forgets cached audio encodings.
     public func clearAudioCache() {
-        lock.lock(); defer { lock.unlock() }
-        audioCache = [:]
+        locked {
+            audioCache = [:]
+            audioCacheOrder = []
+        }
     }
 
-    // MARK: - Prompts
+    @inline(__always) func locked<R>(_ body: () throws(EarshotError) -> R) throws(EarshotError) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
 
-    /// Reads one audio (or finds its encoding in the cache) and measures its span.
-    public func prepareAudio(_ input: AudioInput, stats: inout GenerationStats) throws(EarshotError) -> PreparedAudio {
-        let key = Session.cacheKey(input)
-        if cachesAudio, let span = audioCache[key] {
-            return PreparedAudio(key: key, spanTokens: span.count / model.config.llm.hiddenSize, mel: nil, span: span)
-        }
-        let t0 = now()
-        let mel: AudioEncoder.Mel
-        switch input {
-        case .file(let path):
-            do { mel = try model.runtime.mel(audioAt: path) } catch {
-                if case let .audio(p, e) = error { throw .audio(path: p, reason: e.description) }
-                throw .audio(path: path, reason: error.description)
+    @inline(__always) func locked<R>(_ body: () -> R) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return body()
+    }
+
+    func qwenEngine(_ what: String) throws(EarshotError) -> QwenAudioEngine {
+        guard let e = model.qwen else { throw .unsupported(family: model.info.family, what: what) }
+        return e
+    }
+
+    // MARK: - Prompts (Qwen-Audio)
+
+    /// Reads one audio (or finds its encoding in the cache) and measures its span. Only the first 30 s of
+    /// an audio fit in one span (use `run`/`transcribe` for longer audio: they cut it into windows).
+    public func prepareAudio(_ input: AudioInput) throws(EarshotError) -> (PreparedAudio, GenerationStats) {
+        let engine = try qwenEngine("take audio prompts")
+        return try locked { () throws(EarshotError) -> (PreparedAudio, GenerationStats) in
+            var stats = GenerationStats()
+            let key = Session.cacheKey(input)
+            if _settings.cachesAudio, let span = audioCache[key] {
+                return (PreparedAudio(key: key, spanTokens: span.count / engine.config.llm.hiddenSize, mel: nil, span: span), stats)
             }
-        case .samples(let samples, _):
-            let n = min(samples.count, LogMelSpectrogram.chunkSamples)
-            let m = model.runtime.melSpectrogram.compute(Array(samples.prefix(n)), threads: ThreadPool.shared.activeThreads)
-            mel = AudioEncoder.Mel(values: m.values, frames: m.frames,
-                                   melLength: AudioTokenCounts.qwenAudio(samples: n).melLength)
+            let t0 = now()
+            let stream = try input.stream(blockSize: LogMelSpectrogram.chunkSamples)
+            let samples: [Float]
+            do throws(AudioError) { samples = try stream.read() } catch { throw .audio(path: input.name, error) }
+            guard !samples.isEmpty else { throw .audio(path: input.name, .empty(path: input.name)) }
+            let mel = try model.compute { () throws(EarshotError) -> AudioEncoder.Mel in
+                engine.mel(samples[...], threads: model.threads)
+            }
+            stats.audioSeconds += now() - t0
+            stats.audioFiles += 1
+            return (PreparedAudio(key: key, spanTokens: engine.config.audio.spanTokens(melLength: mel.melLength), mel: mel, span: nil), stats)
         }
-        stats.audioSeconds += now() - t0
-        stats.audioFiles += 1
-        return PreparedAudio(key: key, spanTokens: model.config.audio.spanTokens(melLength: mel.melLength), mel: mel, span: nil)
     }
 
-    /// The prompt of a base-model task on one audio: `<audio>NAME</audio>` + the task's tags (spec §6),
-    /// tokenized with every special allowed and the span expanded.
-    public func prepare(task: AudioTask, audio: AudioInput, stats: inout GenerationStats) throws(EarshotError) -> PreparedPrompt {
-        try prepare(raw: task.prompt(audioPath: audio.name), audios: [audio], stats: &stats)
+    /// The prompt of a base-model task on one audio: `<audio>NAME</audio>` + the task's tags (spec §6). The
+    /// tags are specials; the text of `.ask` is tokenized with every special disallowed (plain text).
+    public func prompt(task: AudioTask, audio: AudioInput) throws(EarshotError) -> PreparedPrompt {
+        let engine = try qwenEngine("run Qwen-Audio task prompts")
+        let (prepared, stats) = try prepareAudio(audio)
+        let t = engine.tokenizer
+        var ids = [QwenTokenID.audioStart] + Array(repeating: QwenTokenID.audioPlaceholder, count: max(prepared.spanTokens - 2, 0))
+            + [QwenTokenID.audioEnd]
+        for part in task.promptParts {
+            ids += t.encode(part.text, special: part.specials ? .all : .none)
+        }
+        var p = PreparedPrompt(ids: ids, audios: [prepared])
+        p.stats = stats
+        return p
     }
 
-    /// A raw base-model prompt whose `<audio>…</audio>` tags (in order) stand for `audios`.
-    public func prepare(raw text: String, audios: [AudioInput], special: SpecialMode = .all,
-                        stats: inout GenerationStats) throws(EarshotError) -> PreparedPrompt {
+    /// Experts only: a raw base-model prompt, tokenized with **every special allowed**, whose
+    /// `<audio>…</audio>` tags (in order) stand for `audios`. Never pass untrusted text here.
+    public func prompt(raw text: String, audios: [AudioInput], special: SpecialMode = .all) throws(EarshotError) -> PreparedPrompt {
+        let engine = try qwenEngine("run raw Qwen-Audio prompts")
+        guard audios.count <= QwenAudioEngine.maxAudiosPerPrompt else {
+            throw .prompt(.tooManyAudios(count: audios.count, limit: QwenAudioEngine.maxAudiosPerPrompt))
+        }
         var prepared: [PreparedAudio] = []
-        for a in audios { prepared.append(try prepareAudio(a, stats: &stats)) }
-        do {
-            let ids = try model.tokenizer.encode(text, special: special, audioSpanTokens: prepared.map(\.spanTokens))
-            return PreparedPrompt(ids: ids, audios: prepared)
-        } catch { throw .prompt("\(error)") }
+        var stats = GenerationStats()
+        for a in audios {
+            let (p, s) = try prepareAudio(a)
+            prepared.append(p)
+            stats.add(s)
+        }
+        let ids: [Int]
+        do { ids = try engine.tokenizer.encode(text, special: special, audioSpanTokens: prepared.map(\.spanTokens)) } catch {
+            throw .tokenizer(error)
+        }
+        var p = PreparedPrompt(ids: ids, audios: prepared)
+        p.stats = stats
+        return p
+    }
+
+    /// Experts only: a raw base-model prompt whose `<audio>PATH</audio>` tags name files, which are read
+    /// (paths relative to the working directory) — the way the official code takes prompts. Every special
+    /// is allowed. Never pass untrusted text here: it can make the session read any audio file.
+    public func prompt(rawReadingAudioTags text: String) throws(EarshotError) -> PreparedPrompt {
+        let engine = try qwenEngine("run raw Qwen-Audio prompts")
+        let paths: [String]
+        do { paths = try engine.tokenizer.audioPaths(in: text, special: .all) } catch { throw .tokenizer(error) }
+        return try prompt(raw: text, audios: paths.map { AudioInput.file($0) })
     }
 
     static func fnv1a(_ s: String) -> UInt64 {
@@ -128,115 +232,78 @@ public final class Session: @unchecked Sendable {   // state guarded by `lock`
             let size = (attrs?[.size] as? NSNumber)?.int64Value ?? -1
             let date = (attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
             return "file:\(URL(fileURLWithPath: path).standardizedFileURL.path):\(size):\(date)"
-        case .samples(let s, let name):
+        case let .samples(s, rate, channels, name):
             var h: UInt64 = 0xcbf2_9ce4_8422_2325
             for v in s { h = (h ^ UInt64(v.bitPattern)) &* 0x100_0000_01b3 }
-            return "samples:\(name):\(s.count):\(h)"
+            return "samples:\(name):\(rate):\(channels):\(s.count):\(h)"
         }
     }
 
-    // MARK: - Generation
+    func forgetAudio(_ key: String) {
+        guard audioCache[key] != nil else { return }
+        audioCache[key] = nil
+        audioCacheOrder.removeAll { $0 == key }
+    }
+
+    func rememberAudio(_ key: String, _ span: [Float]) {
+        guard _settings.cachesAudio else { return }
+        if audioCache[key] == nil { audioCacheOrder.append(key) }
+        audioCache[key] = span
+        while audioCacheOrder.count > max(_settings.audioCacheLimit, 1) {
+            audioCache[audioCacheOrder.removeFirst()] = nil
+        }
+    }
+
+    // MARK: - Generation (Qwen-Audio)
 
     /// Prefills `prompt` and generates. `onToken` sees every token as it comes; returning false stops
-    /// (reason `.cancelled`), as does `cancel` or the current Swift task being cancelled.
+    /// (reason `.cancelled`), as does `cancel` or the current Swift task being cancelled. `probe` receives
+    /// every named intermediate of the prefill (for `earshot run --dump`).
+    /// - Throws: `.contextFull` when the prompt does not fit the model's context, `.prompt` for a malformed
+    ///   prompt, `.model` when the model refuses its input.
     public func generate(_ prompt: PreparedPrompt, options: GenerationOptions, cancel: CancellationFlag? = nil,
-                         onToken: (TokenEvent) -> Bool = { _ in true }) throws(EarshotError) -> GenerationResult {
-        var stats = GenerationStats()
-        return try generate(prompt, options: options, stats: &stats, cancel: cancel, onToken: onToken)
-    }
-
-    /// As above; `stats` may already hold the prompt's audio figures.
-    public func generate(_ prompt: PreparedPrompt, options: GenerationOptions, stats: inout GenerationStats,
-                         cancel: CancellationFlag? = nil,
-                         onToken: (TokenEvent) -> Bool = { _ in true }) throws(EarshotError) -> GenerationResult {
-        lock.lock(); defer { lock.unlock() }
-        guard options.maxTokens >= 0 else {
-            throw .invalidOption(name: "maxTokens", value: "\(options.maxTokens)", reason: "must be ≥ 0")
-        }
-        var logits = try prefill(prompt, reserve: options.maxTokens, stats: &stats)
-        var sampler = Sampler(options.sampling)
-        var decoder = model.tokenizer.streamingDecoder()
-        var context = prompt.ids
-        var generated: [Int] = []
-        var text = ""
-        // Streamed text lags the decoded text by (longest stop string − 1) characters, so a stop string is
-        // never streamed; the rest is flushed with the last token.
-        var emitted = 0
-        let holdBack = max((options.stopStrings.map(\.count).max() ?? 0) - 1, 0)
-        func release(upTo end: Int) -> String {
-            guard end > emitted else { return "" }
-            let piece = String(text.dropFirst(emitted).prefix(end - emitted))
-            emitted = end
-            return piece
-        }
-        var reason = StopReason.maxTokens
-        var decodeTime = 0.0
-        while generated.count < options.maxTokens {
-            if cancel?.isCancelled == true || Task.isCancelled { reason = .cancelled; break }
-            let next = logits.withUnsafeMutableBufferPointer { sampler.next(logits: $0, context: context) }
-            generated.append(next)
-            context.append(next)
-            let index = generated.count - 1
-            if options.stopIds.contains(next) {
-                reason = .stopToken(next)
-                text += decoder.finish()
-                _ = onToken(TokenEvent(index: index, id: next, text: release(upTo: text.count)))
-                break
+                         probe: Probe? = nil, onToken: (TokenEvent) -> Bool = { _ in true }) throws(EarshotError) -> GenerationResult {
+        let engine = try qwenEngine("generate with Qwen-Audio prompts")
+        return try locked { () throws(EarshotError) -> GenerationResult in
+            guard options.maxTokens >= 0 else {
+                throw .invalidOption(name: "maxTokens", value: "\(options.maxTokens)", reason: "must be ≥ 0")
             }
-            do { text += try decoder.append(next) } catch { throw .model("cannot decode token \(next): \(error)") }
-            let last = generated.count == options.maxTokens
-            if last { text += decoder.finish() }
-            if let stop = options.stopStrings.first(where: { !$0.isEmpty && text.contains($0) }) {
-                text = String(text[..<text.range(of: stop)!.lowerBound])
-                _ = onToken(TokenEvent(index: index, id: next, text: release(upTo: text.count)))
-                reason = .stopString(stop)
-                break
-            }
-            let piece = release(upTo: last ? text.count : text.count - holdBack)
-            if !onToken(TokenEvent(index: index, id: next, text: piece)) { reason = .cancelled; break }
-            if last { break }
-            let s0 = now()
-            let cache = self.cache!
-            let lm = model.runtime.model
-            logits = try model.compute { () throws(EarshotError) -> [Float] in
-                do { return try lm.decodeStep(id: next, cache: cache) } catch { throw EarshotError.from(error) }
-            }
-            decodeTime += now() - s0
-            contextIds.append(next)
-            contextKeys.append(next)
+            var stats = prompt.stats
+            let context = engine.contextLength
+            guard prompt.ids.count < context else { throw .prompt(.tooLong(tokens: prompt.ids.count, limit: context - 1)) }
+            // Never more tokens than the context holds after the prompt, whatever was asked.
+            let limit = min(options.maxTokens, context - prompt.ids.count)
+            let first = try prefill(prompt, engine: engine, reserve: limit, stats: &stats, probe: probe)
+            let decoder = QwenStepDecoder(model: model, lm: engine.model.lm, cache: cache!)
+            var text = QwenTextStream(decoder: engine.tokenizer.streamingDecoder())
+            var request = DecodingRequest(maxTokens: limit, stopIds: options.stopIds)
+            request.stopStrings = options.stopStrings
+            var decodeTime = 0.0
+            var stepStart = now()
+            let hyps = try Decoding.run(decoder, state: 0, first: first, context: prompt.ids, request: request,
+                                        strategy: .sample(options.sampling, count: 1), text: &text, cancel: cancel,
+                                        onToken: { e in stepStart = now(); return onToken(e) },
+                                        afterStep: { id in
+                                            decodeTime += now() - stepStart
+                                            _contextIds.append(id)
+                                            contextKeys.append(id)
+                                        })
+            let h = hyps[0]
+            stats.generatedTokens = h.ids.count
+            stats.decodeSeconds = decodeTime
+            return GenerationResult(ids: h.ids, text: h.text, stopReason: h.stopReason, stats: stats)
         }
-        if reason == .cancelled { text += decoder.finish() }
-        stats.generatedTokens = generated.count
-        stats.decodeSeconds = decodeTime
-        return GenerationResult(ids: generated, text: text, stopReason: reason, stats: stats)
     }
 
     /// Encodes the prompt's uncached audios (as one batch, like the reference), reuses the KV cache of the
     /// longest shared prefix, runs the rest through the LLM and returns the logits that pick the next token.
-    func prefill(_ prompt: PreparedPrompt, reserve: Int, stats: inout GenerationStats) throws(EarshotError) -> [Float] {
+    func prefill(_ prompt: PreparedPrompt, engine: QwenAudioEngine, reserve: Int, stats: inout GenerationStats,
+                 probe: Probe?) throws(EarshotError) -> [Float] {
         let ids = prompt.ids
-        guard !ids.isEmpty else { throw .prompt("the prompt is empty") }
-        let cfg = model.config
-        let runtimeModel = model.runtime.model
+        guard !ids.isEmpty else { throw .prompt(.empty) }
+        let cfg = engine.config
+        let qwen = engine.model
         stats.promptTokens = ids.count
-
-        // Audio spans: cached ones as they are, the others encoded together.
-        var spans = prompt.audios.map(\.span)
-        let todo = prompt.audios.indices.filter { spans[$0] == nil }
-        if !todo.isEmpty {
-            let mels = todo.map { prompt.audios[$0].mel! }
-            let t0 = now()
-            let encoded = try model.compute { () throws(EarshotError) -> [[Float]] in
-                do { return try runtimeModel.encoder.encode(mels, batched: true) } catch { throw EarshotError.from(error) }
-            }
-            stats.encodeSeconds += now() - t0
-            for (j, i) in todo.enumerated() {
-                spans[i] = encoded[j]
-                if cachesAudio { audioCache[prompt.audios[i].key] = encoded[j] }
-            }
-        }
-        stats.encodedAudios += todo.count
-        stats.cachedAudios += prompt.audios.count - todo.count
 
         // Audio spans: the j-th <audio> … </audio> pair holds audio j.
         let H = cfg.llm.hiddenSize
@@ -244,11 +311,15 @@ public final class Session: @unchecked Sendable {   // state guarded by `lock`
         let starts = ids.indices.filter { ids[$0] == startId }
         let ends = ids.indices.filter { ids[$0] == startId + 1 }
         guard starts.count == ends.count, zip(starts, ends).allSatisfy({ $0 < $1 }) else {
-            throw .prompt("\(starts.count) <audio> and \(ends.count) </audio> tokens do not pair up")
+            throw .prompt(.unpairedAudioTags(starts: starts.count, ends: ends.count))
         }
-        guard starts.count == spans.count else {
-            throw .prompt("the prompt has \(starts.count) audio spans but \(spans.count) audios were given")
+        guard starts.count == prompt.audios.count else {
+            throw .prompt(.audioCount(spans: starts.count, audios: prompt.audios.count))
         }
+        for (j, (a, b)) in zip(starts, ends).enumerated() where b - a + 1 != prompt.audios[j].spanTokens {
+            throw .prompt(.spanLength(audio: j, reserved: b - a + 1, encoded: prompt.audios[j].spanTokens))
+        }
+
         var keys = ids
         for (j, (a, b)) in zip(starts, ends).enumerated() {
             let h = Session.fnv1a(prompt.audios[j].key)
@@ -257,91 +328,90 @@ public final class Session: @unchecked Sendable {   // state guarded by `lock`
 
         // The shared prefix (at least one new token must run to give logits; the NTK alpha must agree).
         var common = 0
-        if reusesPrefix, let cache, cache.length == contextKeys.count, cache.length > 0,
+        if _settings.reusesPrefix, probe == nil, let cache, cache.length == contextKeys.count, cache.length > 0,
            cfg.llm.ntkAlpha(forPrefillLength: ids.count) == cache.ntkAlpha {
             while common < min(contextKeys.count, ids.count - 1) && contextKeys[common] == keys[common] { common += 1 }
         }
-        let cache = ensureCache(capacity: ids.count + max(reserve, 1), keeping: common)
+
+        // Spans the new rows need: cached ones as they are, the others encoded together (one padded batch,
+        // like the reference). An audio whose span lies wholly in the reused prefix is not needed at all.
+        var spans = [[Float]?](repeating: nil, count: prompt.audios.count)
+        var mels: [(index: Int, mel: AudioEncoder.Mel)] = []
+        stats.cachedAudios += ends.filter { $0 < common }.count
+        for (j, (_, b)) in zip(starts, ends).enumerated() where b >= common {
+            let a = prompt.audios[j]
+            if let span = a.span ?? audioCache[a.key] { spans[j] = span; stats.cachedAudios += 1; continue }
+            if let mel = a.mel { mels.append((j, mel)); continue }
+            guard let source = a.source else { throw .prompt(.audioCount(spans: starts.count, audios: j)) }
+            let (fresh, s) = try prepareAudio(source)
+            stats.add(s)
+            guard fresh.spanTokens == a.spanTokens else {
+                throw .prompt(.spanLength(audio: j, reserved: a.spanTokens, encoded: fresh.spanTokens))
+            }
+            if let span = fresh.span { spans[j] = span } else if let mel = fresh.mel { mels.append((j, mel)) }
+        }
+        if !mels.isEmpty {
+            let t0 = now()
+            let batch = mels.map(\.mel)
+            let encoded = try model.compute { () throws(EarshotError) -> [[Float]] in
+                do { return try qwen.encoder.encode(batch, batched: true, probe: probe) } catch { throw EarshotError.from(error) }
+            }
+            stats.encodeSeconds += now() - t0
+            for (k, m) in mels.enumerated() {
+                spans[m.index] = encoded[k]
+                rememberAudio(prompt.audios[m.index].key, encoded[k])
+            }
+        }
+        stats.encodedAudios += mels.count
+
+        let cache = ensureCache(engine: engine, capacity: ids.count + max(reserve, 1), keeping: common)
         if common == 0 { cache.reset() } else { cache.truncate(to: common) }
-        contextIds = Array(ids[..<common])
+        _contextIds = Array(ids[..<common])
         contextKeys = Array(keys[..<common])
         stats.reusedPromptTokens = common
 
-        // Embed the new ids and splice the audio rows that fall in them.
+        // Embed the new ids and splice the audio rows that fall in them (QwenLM.splice over the suffix).
         let t0 = now()
         let suffix = Array(ids[common...])
         let logits = try model.compute { () throws(EarshotError) -> [Float] in
             do {
-                var x = try runtimeModel.lm.embed(suffix)
+                var x = try qwen.lm.embed(suffix)
                 for (j, (a, b)) in zip(starts, ends).enumerated() where b >= common {
                     let span = spans[j]!
-                    guard span.count == (b - a + 1) * H else {
-                        throw EarshotError.prompt("audio \(j): the prompt reserves \(b - a + 1) tokens, the encoder gave \(span.count / H)")
-                    }
                     let first = max(a, common)
-                    x.replaceSubrange(((first - common) * H)..<((b + 1 - common) * H),
-                                      with: span[((first - a) * H)...])
+                    try qwen.lm.splice(rows: span[((first - a) * H)...], into: &x, at: first - common)
                 }
-                let h = try runtimeModel.lm.forward(x, cache: cache)
-                return runtimeModel.lm.lastLogits(h)
+                emit(probe, "llm.inputs_embeds", [suffix.count, H], x)
+                let h = try qwen.lm.forward(x, cache: cache, probe: probe)
+                let logits = qwen.lm.lastLogits(h)
+                emit(probe, "llm.last_logits", [logits.count], logits)
+                return logits
             } catch { throw EarshotError.from(error) }
         }
         stats.prefillSeconds += now() - t0
-        contextIds = ids
+        _contextIds = ids
         contextKeys = keys
         return logits
     }
 
-    /// A cache that holds at least `capacity` tokens; a smaller one is replaced (its first `keeping` rows copied).
-    func ensureCache(capacity: Int, keeping: Int) -> KVCache {
-        if let cache, cache.capacity >= capacity, cache.precision == kvPrecision { return cache }
-        let rounded = (max(capacity, 2 * (cache?.capacity ?? 0)) + 255) / 256 * 256
-        let fresh = model.runtime.model.makeCache(capacity: rounded, precision: kvPrecision)
-        if let old = cache, keeping > 0, old.precision == kvPrecision {
+    /// A cache that holds at least `capacity` tokens (at most the model's context); a smaller one is replaced
+    /// (its first `keeping` rows copied).
+    func ensureCache(engine: QwenAudioEngine, capacity: Int, keeping: Int) -> KVCache {
+        let precision = _settings.kvPrecision
+        if let cache, cache.capacity >= capacity, cache.precision == precision { return cache }
+        let rounded = min((max(capacity, 2 * (cache?.capacity ?? 0)) + 255) / 256 * 256, max(engine.contextLength, capacity))
+        let fresh = engine.model.makeCache(capacity: rounded, precision: precision)
+        if let old = cache, keeping > 0, old.precision == precision {
             old.truncate(to: keeping)
             old.copy(into: fresh)
         }
         cache = fresh
         return fresh
     }
+}
 
-    // MARK: - Tasks
-
-    /// Runs a base-model task on one audio (the reference's single 30 s window).
-    /// `options` nil: `defaultOptions(for: task)`.
-    public func run(_ task: AudioTask, audio: AudioInput, options: GenerationOptions? = nil, cancel: CancellationFlag? = nil,
-                    onToken: (TokenEvent) -> Bool = { _ in true }) throws(EarshotError) -> GenerationResult {
-        var stats = GenerationStats()
-        let prompt = try prepare(task: task, audio: audio, stats: &stats)
-        return try generate(prompt, options: options ?? defaultOptions(for: task), stats: &stats, cancel: cancel, onToken: onToken)
-    }
-
-    /// The task's options with the model's defaults: its generation config's sampling, the task's eval
-    /// max_new_tokens, stop at `<|endoftext|>`.
-    public func defaultOptions(for task: AudioTask) -> GenerationOptions {
-        let d = model.defaults
-        return GenerationOptions(sampling: d.sampling(), maxTokens: task.defaultMaxTokens, stopIds: [d.eosTokenId])
-    }
-
-    /// Streams a task's tokens as an AsyncSequence; cancelling the consuming task stops generation.
-    public func stream(_ task: AudioTask, audio: AudioInput, options: GenerationOptions? = nil) -> AsyncThrowingStream<TokenEvent, any Error> {
-        Session.makeStream { flag, yield in
-            _ = try self.run(task, audio: audio, options: options, cancel: flag) { yield($0); return true }
-        }
-    }
-
-    /// Runs blocking generation work on its own thread and exposes its tokens as an AsyncThrowingStream.
-    static func makeStream(_ work: @escaping @Sendable (CancellationFlag, (TokenEvent) -> Void) throws -> Void)
-        -> AsyncThrowingStream<TokenEvent, any Error> {
-        AsyncThrowingStream { continuation in
-            let flag = CancellationFlag()
-            continuation.onTermination = { _ in flag.cancel() }
-            Thread.detachNewThread {
-                do {
-                    try work(flag) { continuation.yield($0) }
-                    continuation.finish()
-                } catch { continuation.finish(throwing: error) }
-            }
-        }
-    }
+/// Calls a probe (the model's `emit` is internal to EarshotModels).
+@inline(__always) func emit(_ probe: Probe?, _ name: String, _ shape: [Int], _ values: [Float]) {
+    guard let probe else { return }
+    values.withUnsafeBufferPointer { probe(name, shape, $0) }
 }

@@ -58,6 +58,16 @@ public enum AudioTask: Sendable, Equatable {
         }
     }
 
+    /// The tag text split where user text sits: (text, whether specials are recognised in it). Only the
+    /// question of `.ask` is user text; it is tokenized with every special disallowed, so a question such as
+    /// "<audio>/etc/passwd</audio>" stays plain text.
+    public var promptParts: [(text: String, specials: Bool)] {
+        if case let .ask(question) = self {
+            return [("<|startofanalysis|><|en|><|question|>", true), (question, false), ("<|answer|>", true)]
+        }
+        return [(tags, true)]
+    }
+
     /// The whole raw prompt for one audio file.
     public func prompt(audioPath: String) -> String { "<audio>\(audioPath)</audio>" + tags }
 

@@ -93,36 +93,3 @@ public enum TimestampParser {
         }
     }
 }
-
-/// Subtitle and JSON renderers.
-public enum SubtitleFormat: String, CaseIterable, Sendable {
-    case txt, json, srt, vtt
-
-    public func render(_ segments: [TimedText]) -> String {
-        switch self {
-        case .txt:
-            return segments.map(\.text).joined(separator: "\n") + (segments.isEmpty ? "" : "\n")
-        case .srt:
-            return segments.enumerated().map { i, s in
-                "\(i + 1)\n\(Self.clock(s.start, comma: true)) --> \(Self.clock(s.end, comma: true))\n\(s.text)\n"
-            }.joined(separator: "\n")
-        case .vtt:
-            return "WEBVTT\n\n" + segments.map { s in
-                "\(Self.clock(s.start, comma: false)) --> \(Self.clock(s.end, comma: false))\n\(s.text)\n"
-            }.joined(separator: "\n")
-        case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            let data = (try? encoder.encode(segments)) ?? Data("[]".utf8)
-            return String(decoding: data, as: UTF8.self) + "\n"
-        }
-    }
-
-    /// `HH:MM:SS,mmm` (SRT) or `HH:MM:SS.mmm` (VTT).
-    static func clock(_ seconds: Double, comma: Bool) -> String {
-        let ms = max(0, Int((seconds * 1000).rounded()))
-        let h = ms / 3_600_000, m = ms / 60_000 % 60, s = ms / 1000 % 60, f = ms % 1000
-        func pad(_ v: Int, _ n: Int) -> String { String(repeating: "0", count: max(0, n - String(v).count)) + String(v) }
-        return "\(pad(h, 2)):\(pad(m, 2)):\(pad(s, 2))\(comma ? "," : ".")\(pad(f, 3))"
-    }
-}

@@ -9,6 +9,12 @@ public struct AudioWindow: Sendable {
     public let startSample: Int
     /// The window's samples (≤ `length`; only the last window is shorter).
     public let samples: [Float]
+
+    public init(index: Int, startSample: Int, samples: [Float]) {
+        self.index = index
+        self.startSample = startSample
+        self.samples = samples
+    }
     /// Offset of the window in the audio, seconds.
     public var startSeconds: Double { Double(startSample) / Double(AudioLoader.targetRate) }
     /// Length of the window's audio, seconds.

@@ -59,7 +59,7 @@ public struct LogMelSpectrogram: Sendable {
     }
 
     /// Log-mel of the first 30 s of `samples` (16 kHz mono, zero-padded when shorter), [bins × 3000].
-    /// `threads` > 1 computes frame blocks in parallel on `ThreadPool.shared` (as many threads as the
+    /// `threads` > 1 computes frame blocks in parallel on `ThreadPool.current` (as many threads as the
     /// pool has active, EARSHOT_THREADS); the result is the same bit for bit.
     public func compute(_ samples: [Float], threads: Int = 1) -> LogMel {
         let frames = LogMelSpectrogram.chunkFrames
@@ -67,24 +67,30 @@ public struct LogMelSpectrogram: Sendable {
         let padded = reflectPadded(samples)
         padded.withUnsafeBufferPointer { xb in
             mel.withUnsafeMutableBufferPointer { mb in
-                let x = xb.baseAddress!
-                let out = mb.baseAddress!
-                let nz = nonZeroSpan(sampleCount: samples.count)
-                let batches = frames / 8
-                if threads <= 1 {
-                    melBatches(0..<batches, x: x, nonZero: nz, out: out)
-                } else {
-                    // Small chunks so the pool's dynamic hand-out balances uneven (silent) regions.
-                    let chunks = min(batches, 4 * threads)
-                    ThreadPool.shared.parallelFor(chunks) { c in
-                        let lo = batches * c / chunks, hi = batches * (c + 1) / chunks
-                        melBatches(lo..<hi, x: x, nonZero: nz, out: out)
-                    }
-                }
+                linearMel(padded: xb.baseAddress!, frames: frames, nonZero: nonZeroSpan(sampleCount: samples.count),
+                          out: mb.baseAddress!, stride: frames, threads: threads)
             }
         }
         LogMelSpectrogram.logCompress(&mel)
         return LogMel(bins: bins, frames: frames, values: mel)
+    }
+
+    /// Linear mel power of `frames` frames (a multiple of 8) of the padded signal `padded` (frame f reads
+    /// padded[160 f ..< 160 f + 400]) into `out` [bins × stride] (frame f at column f). Frames whose span lies
+    /// outside `nonZero` are known to be silent and skip the FFT.
+    func linearMel(padded x: UnsafePointer<Float>, frames: Int, nonZero: Range<Int>,
+                   out: UnsafeMutablePointer<Float>, stride: Int, threads: Int) {
+        let batches = frames / 8
+        if threads <= 1 {
+            melBatches(0..<batches, x: x, nonZero: nonZero, out: out, stride: stride)
+        } else {
+            // Small chunks so the pool's dynamic hand-out balances uneven (silent) regions.
+            let chunks = min(batches, 4 * threads)
+            ThreadPool.current.parallelFor(chunks) { c in
+                let lo = batches * c / chunks, hi = batches * (c + 1) / chunks
+                melBatches(lo..<hi, x: x, nonZero: nonZero, out: out, stride: stride)
+            }
+        }
     }
 
     /// The padded signal the frames read: [200 reflected | 480 000 samples (zero-padded) | 200 reflected].
@@ -113,11 +119,10 @@ public struct LogMelSpectrogram: Sendable {
         return sampleCount >= n ? 0..<(n + 2 * pad) : 0..<(pad + sampleCount)
     }
 
-    /// STFT power + filterbank for frame batches (8 frames each) into `out` [bins × 3000] (linear mel).
+    /// STFT power + filterbank for frame batches (8 frames each) into `out` [bins × stride] (linear mel).
     private func melBatches(_ batches: Range<Int>, x: UnsafePointer<Float>, nonZero: Range<Int>,
-                            out: UnsafeMutablePointer<Float>) {
+                            out: UnsafeMutablePointer<Float>, stride frames: Int) {
         let n = LogMelSpectrogram.nFFT, half = n / 2, hop = LogMelSpectrogram.hop
-        let frames = LogMelSpectrogram.chunkFrames
         let buffer = UnsafeMutablePointer<Lanes>.allocate(capacity: 4 * half + half + 1)
         defer { buffer.deallocate() }
         let re = buffer, im = buffer + half, scratch = buffer + 2 * half, power = buffer + 4 * half
@@ -169,26 +174,40 @@ public struct LogMelSpectrogram: Sendable {
     /// In place: v = log10(max(v, 1e-10)); M = max v; v = (max(v, M − 8) + 4) / 4.
     static func logCompress(_ mel: inout [Float]) {
         mel.withUnsafeMutableBufferPointer { b in
-            let p = UnsafeMutableRawPointer(b.baseAddress!)
-            let count = b.count, vectors = count / 8
-            let floor = Lanes(repeating: 1e-10)
-            var maxV = Lanes(repeating: -.infinity)
-            for i in 0..<vectors {
-                let v = log10Lanes(pointwiseMax(p.loadUnaligned(fromByteOffset: i &* 32, as: Lanes.self), floor))
-                p.storeBytes(of: v, toByteOffset: i &* 32, as: Lanes.self)
-                maxV = pointwiseMax(maxV, v)
-            }
-            var m = maxV.max()
-            for i in (vectors * 8)..<count {
-                b[i] = Float(log10(Double(max(b[i], 1e-10))))
-                m = max(m, b[i])
-            }
-            let lowest = Lanes(repeating: m - 8)
-            for i in 0..<vectors {
-                let v = p.loadUnaligned(fromByteOffset: i &* 32, as: Lanes.self)
-                p.storeBytes(of: (pointwiseMax(v, lowest) + 4) * 0.25, toByteOffset: i &* 32, as: Lanes.self)
-            }
-            for i in (vectors * 8)..<count { b[i] = (max(b[i], m - 8) + 4) * 0.25 }
+            guard let p = b.baseAddress else { return }
+            let m = log10InPlace(p, count: b.count)
+            clampAndScale(p, count: b.count, maximum: m)
         }
+    }
+
+    /// log10 with the 1e-10 floor only (no clamp, no scaling): the first half of `logCompress`; returns the maximum.
+    static func log10InPlace(_ p: UnsafeMutablePointer<Float>, count: Int) -> Float {
+        let raw = UnsafeMutableRawPointer(p)
+        let vectors = count / 8
+        let floor = Lanes(repeating: 1e-10)
+        var maxV = Lanes(repeating: -.infinity)
+        for i in 0..<vectors {
+            let v = log10Lanes(pointwiseMax(raw.loadUnaligned(fromByteOffset: i &* 32, as: Lanes.self), floor))
+            raw.storeBytes(of: v, toByteOffset: i &* 32, as: Lanes.self)
+            maxV = pointwiseMax(maxV, v)
+        }
+        var m = maxV.max()
+        for i in (vectors * 8)..<count {
+            p[i] = Float(log10(Double(max(p[i], 1e-10))))
+            m = max(m, p[i])
+        }
+        return m
+    }
+
+    /// In place: v = (max(v, maximum − 8) + 4) / 4 for log10 values (the second half of `logCompress`).
+    public static func clampAndScale(_ p: UnsafeMutablePointer<Float>, count: Int, maximum m: Float) {
+        let raw = UnsafeMutableRawPointer(p)
+        let vectors = count / 8
+        let lowest = Lanes(repeating: m - 8)
+        for i in 0..<vectors {
+            let v = raw.loadUnaligned(fromByteOffset: i &* 32, as: Lanes.self)
+            raw.storeBytes(of: (pointwiseMax(v, lowest) + 4) * 0.25, toByteOffset: i &* 32, as: Lanes.self)
+        }
+        for i in (vectors * 8)..<count { p[i] = (max(p[i], m - 8) + 4) * 0.25 }
     }
 }

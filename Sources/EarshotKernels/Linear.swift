@@ -149,7 +149,7 @@ public enum Kernels {
 
     /// Splits 0..<rows into chunks (multiples of 16 rows) handed out dynamically by the thread pool.
     @inline(__always) static func forRowChunks(_ rows: Int, tokens: Int, _ body: (Int, Int) -> Void) {
-        let pool = ThreadPool.shared
+        let pool = ThreadPool.current
         let threads = pool.activeThreads
         if threads <= 1 || rows < 32 { body(0, rows); return }
         var chunk = (rows + threads * 4 - 1) / (threads * 4)

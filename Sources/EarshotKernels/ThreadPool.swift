@@ -6,6 +6,9 @@
 // A worker that has not joined by the time the caller ran out of indices is shut out of the region, so a
 // descheduled worker (shared VM) costs nothing: the caller simply does the work.
 // Nested regions run serially on the calling thread. In Embedded Swift (the ARM test build) it is serial.
+//
+// Kernels use `ThreadPool.current`: the pool installed on the calling thread by `ThreadPool.run(on:)`
+// (each loaded model owns one, sized by its options), else `shared`.
 
 #if !hasFeature(Embedded)
 import Synchronization
@@ -18,6 +21,26 @@ import Darwin
 public final class ThreadPool: @unchecked Sendable {
     /// Sized to the online cores, or to EARSHOT_THREADS when set (≥ 1).
     public static let shared = ThreadPool(threads: ThreadPool.defaultThreadCount())
+
+    /// The pool kernels called on this thread use: the one `run(on:_:)` installed, else `shared`.
+    public static var current: ThreadPool {
+        guard let raw = pthread_getspecific(currentKey) else { return shared }
+        return Unmanaged<ThreadPool>.fromOpaque(raw).takeUnretainedValue()
+    }
+
+    /// Runs `body` with `pool` as this thread's `current` pool (restored afterwards; nests).
+    public static func run<R, E: Error>(on pool: ThreadPool, _ body: () throws(E) -> R) throws(E) -> R {
+        let previous = pthread_getspecific(currentKey)
+        pthread_setspecific(currentKey, Unmanaged.passUnretained(pool).toOpaque())
+        defer { pthread_setspecific(currentKey, previous) }
+        return try body()
+    }
+
+    private static let currentKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
 
     /// Threads available, including the caller.
     public let threadCount: Int
@@ -93,6 +116,8 @@ public final class ThreadPool: @unchecked Sendable {
     @inline(__always) static func pause() {}
 
     private func workerLoop(index: Int) {
+        // Kernels called from this worker find its own pool (a nested region then runs serially).
+        pthread_setspecific(Self.currentKey, Unmanaged.passUnretained(self).toOpaque())
         var seen = 0
         while true {
             var spins = 0
@@ -154,6 +179,8 @@ public final class ThreadPool: @unchecked Sendable {
 /// Embedded build (ARM tests under QEMU): same API, runs serially.
 public final class ThreadPool: @unchecked Sendable {
     public static let shared = ThreadPool(threads: 1)
+    public static var current: ThreadPool { shared }
+    public static func run<R, E: Error>(on pool: ThreadPool, _ body: () throws(E) -> R) throws(E) -> R { try body() }
     public let threadCount = 1
     public var activeThreads: Int { get { 1 } set {} }
     public init(threads: Int) {}

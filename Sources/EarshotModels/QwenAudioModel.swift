@@ -1,5 +1,6 @@
 // QwenAudioModel: audio encoder + LLM behind one small API — prefill a prompt (ids with expanded audio
-// spans + the audios' mels), then decode one token at a time against a KV cache.
+// spans + the audios' mels), then decode one token at a time against a KV cache. The generation loop
+// (sampling, stops, streaming) lives in the library (`Sources/Earshot/Generation/Decoding.swift`).
 import EarshotKernels
 
 public final class QwenAudioModel: @unchecked Sendable {   // immutable after init
@@ -47,26 +48,5 @@ public final class QwenAudioModel: @unchecked Sendable {   // immutable after in
     public func decodeStep(id: Int, cache: KVCache) throws(ModelError) -> [Float] {
         let h = try lm.forward(try lm.embed([id]), cache: cache)
         return lm.lastLogits(h)
-    }
-
-    /// Greedy decoding: prefill, then up to `maxTokens` argmax tokens (stops after emitting a `stopIds` token).
-    public func greedy(ids: [Int], mels: [AudioEncoder.Mel] = [], maxTokens: Int, stopIds: Set<Int> = [],
-                       cache: KVCache, batchedAudio: Bool = true) throws(ModelError) -> [Int] {
-        var logits = try prefill(ids: ids, mels: mels, cache: cache, batchedAudio: batchedAudio)
-        var out: [Int] = []
-        while out.count < maxTokens {
-            let next = QwenAudioModel.argmax(logits)
-            out.append(next)
-            if stopIds.contains(next) || out.count == maxTokens { break }
-            logits = try decodeStep(id: next, cache: cache)
-        }
-        return out
-    }
-
-    /// Index of the largest value (the first one on ties).
-    public static func argmax(_ v: [Float]) -> Int {
-        var best = 0
-        for i in 1..<v.count where v[i] > v[best] { best = i }
-        return best
     }
 }

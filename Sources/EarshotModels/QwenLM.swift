@@ -80,8 +80,18 @@ public final class QwenLM: @unchecked Sendable {   // immutable after init
             guard spans[j].count == rows * H else {
                 throw .badInput("audio \(j): the prompt reserves \(rows) tokens, the encoder gave \(spans[j].count / H)")
             }
-            x.replaceSubrange((a * H)..<((b + 1) * H), with: spans[j])
+            try splice(rows: spans[j][...], into: &x, at: a)
         }
+    }
+
+    /// Overwrites whole rows of `x` [T × H] from row `row` on with `rows` (a multiple of H values that must
+    /// fit): the one place audio vectors replace token embeddings.
+    public func splice(rows: ArraySlice<Float>, into x: inout [Float], at row: Int) throws(ModelError) {
+        let H = config.hiddenSize
+        guard rows.count % H == 0, row >= 0, row * H + rows.count <= x.count else {
+            throw .badInput("\(rows.count) values do not fit as rows of \(H) at row \(row) of \(x.count / H)")
+        }
+        x.replaceSubrange((row * H)..<(row * H + rows.count), with: rows)
     }
 
     /// Runs `x` [T × H] (embeddings of the next T tokens) through every layer, appending to `cache`.

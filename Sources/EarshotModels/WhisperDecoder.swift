@@ -1,6 +1,7 @@
 // WhisperDecoder: Whisper's text decoder (pre-LN transformer: masked self-attention with a KV cache,
 // cross-attention over the encoder output with K/V precomputed once per audio window, GELU MLP, final
-// LayerNorm, logits through the tied token embedding). Search (greedy, beam) lives in WhisperSearch.swift.
+// LayerNorm, logits through the tied token embedding). Search (greedy, beam, fallback) is the library's generation
+// loop (Sources/Earshot/Generation/Decoding.swift) with Whisper's rules (Sources/Earshot/Engines/WhisperEngine.swift).
 //
 // Shapes: D = nTextState, H = nTextHead, dh = D / H, A = nAudioCtx, V = nVocab, T = nTextCtx.
 import EarshotKernels

@@ -8,8 +8,11 @@ public enum SpecialMode: String, Sendable, CaseIterable {
     /// Only the audio specials AUDIO_ST (task tags, timestamps, `<audio>`, `</audio>`, the placeholder):
     /// the chat path (`make_context`). `<|endoftext|>`, `<|im_start|>`, `<|im_end|>`, `<|extra_N|>` stay text.
     case audio
-    /// No special: every special-looking string is plain text.
+    /// No special: every special-looking string is plain text (user text).
     case none
+    /// The audio specials except `<audio>`, `</audio>` and the audio placeholder: how Earshot re-encodes a
+    /// model's reply in a chat history, so generated text can never name a file to open.
+    case response
 }
 
 /// The special tokens: surface strings in id order, and lookup by surface string.
@@ -122,6 +125,7 @@ public struct QwenSpecialTokens: Sendable {
         case .all: return true
         case .audio: return id >= firstID + firstAudioIndex
         case .none: return false
+        case .response: return id > firstID + firstAudioIndex && id < firstID + surfaces.count - 2
         }
     }
 

@@ -20,10 +20,10 @@ struct AskCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The question.", valueName: "QUESTION"))
     var question: String
 
-    @Argument(help: ArgumentHelp("The audio file.", valueName: "AUDIO"))
-    var audio: String
+    @Argument(help: ArgumentHelp("The audio files ('-' reads standard input).", valueName: "AUDIO"))
+    var audio: [String]
 
     func run() throws {
-        try runTask(.ask(question: question), command: "ask", audio: audio, options: options, output: output)
+        try TaskRunner(command: "ask", options: options, output: output).run(.task(.ask(question: question)), inputs: audio)
     }
 }

@@ -20,14 +20,14 @@ struct CaptionCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Caption style the model was trained with.", valueName: "clotho|audiocaps|plain"))
     var style: String = "clotho"
 
-    @Argument(help: ArgumentHelp("The audio file.", valueName: "AUDIO"))
-    var audio: String
+    @Argument(help: ArgumentHelp("The audio files ('-' reads standard input).", valueName: "AUDIO"))
+    var audio: [String]
 
     func validate() throws {
         guard CaptionStyle(rawValue: style) != nil else { throw ValidationError("--style is clotho, audiocaps or plain, not '\(style)'") }
     }
 
     func run() throws {
-        try runTask(.caption(style: CaptionStyle(rawValue: style)!), command: "caption", audio: audio, options: options, output: output)
+        try TaskRunner(command: "caption", options: options, output: output).run(.task(.caption(style: CaptionStyle(rawValue: style)!)), inputs: audio)
     }
 }

@@ -14,9 +14,15 @@ struct ChatCommand: ParsableCommand {
               /audio PATH   attach an audio to the next turn (repeatable; sent as
                             "Audio 1:<audio>PATH</audio>\\n"... before the text)
               /reset        forget the conversation
-              /save FILE    save it (KV cache + history, zstd-compressed)
+              /save FILE    save it (KV cache + history, zstd-compressed; it loads
+                            again even when the audio files are gone)
               /load FILE    continue a saved conversation
+              /help         list the commands
               /quit         leave
+            On a terminal the line can be edited (arrows, Ctrl-A/E/U/K/W) and \
+            the up/down arrows walk the history; Ctrl-C stops the reply being \
+            written without leaving the chat. Your text is sent as plain text: \
+            audio only enters through /audio and --audio.
             Lines come from --turn (repeatable, in order), else from standard \
             input (interactive on a terminal).
 
@@ -90,31 +96,37 @@ struct ChatCommand: ParsableCommand {
         var lines = turn
         if let turnsJson { lines += try Self.readTurnsJSON(turnsJson) }
         let model = try options.load(command: "chat")
-        let chat = model.makeChat(system: system)
-        chat.session.kvPrecision = options.kvCache == "f32" ? .f32 : .f16
-        chat.session.reusesPrefix = !noCache
-        chat.session.cachesAudio = !noCache
-        if let maxWindow { chat.maxWindowTokens = maxWindow }
         func fail(_ e: EarshotError) -> CLIFailure { CLIFailure(command: "chat", message: e.description) }
+        let chat: Chat
+        do { chat = try model.makeChat(system: system) } catch { throw fail(error) }
+        if let first = options.unsupportedFlags(for: model.info.family).first { throw CLIFailure(command: "chat", message: first) }
+        var settings = chat.session.settings
+        settings.reusesPrefix = !noCache
+        settings.cachesAudio = !noCache
+        chat.session.settings = settings
+        if let maxWindow { chat.maxWindowTokens = maxWindow }
         if let load { do { try chat.load(from: load) } catch { throw fail(error) } }
         if !options.quiet { printError(String(format: "earshot: load    = %9.2f ms", model.loadSeconds * 1000)) }
 
         let d = model.chatDefaults
         var opts = chat.defaultOptions
-        opts.sampling = options.sampling(d)
+        do { opts.sampling = try options.sampling(d) } catch let e as ValidationError { throw CLIFailure(command: "chat", message: e.message) }
         opts.maxTokens = options.maxTokens ?? d.maxNewTokens
         opts.stopStrings = options.stop
 
-        var pending = audio
+        var pending: [String] = []
+        for a in audio { pending.append(try Self.checkedAudio(a, interactive: false)) }
         let interactive = lines.isEmpty && isatty(0) != 0
+        let editor = LineEditor()
         if interactive {
-            printError("earshot chat: type a message; /audio PATH attaches audio, /reset, /save FILE, /load FILE, /quit.")
+            Interrupts.install()
+            printError("earshot chat: type a message; /help lists the commands. Ctrl-C stops a reply, Ctrl-D leaves.")
         }
         var scripted = lines.makeIterator()
         let fromLines = !lines.isEmpty
         func nextLine() -> String? {
             if fromLines { return scripted.next() }
-            if interactive { FileHandle.standardError.write(Data("> ".utf8)) }
+            if interactive { return editor.readLine(prompt: pending.isEmpty ? "> " : "[\(pending.count) audio] > ") }
             return readLine(strippingNewline: true)
         }
         var turnIndex = 0
@@ -124,29 +136,36 @@ struct ChatCommand: ParsableCommand {
             if line.hasPrefix("/") {
                 let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
                 let arg = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+                func refuse(_ message: String) throws {
+                    if interactive { printError("earshot chat: " + message); return }
+                    throw CLIFailure(command: "chat", message: message)
+                }
                 switch parts[0] {
                 case "/audio":
-                    guard !arg.isEmpty else { printError("earshot chat: /audio needs a PATH"); continue }
-                    guard FileManager.default.fileExists(atPath: arg) else {
-                        if interactive { printError("earshot chat: no such file '\(arg)'"); continue }
-                        throw CLIFailure(command: "chat", message: "no such audio file '\(arg)'")
-                    }
-                    pending.append(arg)
+                    guard !arg.isEmpty else { try refuse("/audio needs a PATH"); continue }
+                    do {
+                        let checked = try Self.checkedAudio(arg, interactive: interactive)
+                        pending.append(checked)
+                        if interactive { printError("earshot chat: audio \(pending.count) attached to the next message: \(checked)") }
+                    } catch let f as CLIFailure { try refuse(f.message) }
                 case "/reset":
                     chat.reset()
                     pending = []
+                    if interactive { printError("earshot chat: the conversation was reset") }
                 case "/save":
-                    do { try chat.save(to: arg) } catch { if interactive { printError(error.description); continue }; throw fail(error) }
+                    guard !arg.isEmpty else { try refuse("/save needs a FILE"); continue }
+                    do { try chat.save(to: arg) } catch { try refuse(error.description); continue }
                     if !options.quiet { printError("earshot chat: saved \(chat.history.count) turns to \(arg)") }
                 case "/load":
-                    do { try chat.load(from: arg) } catch { if interactive { printError(error.description); continue }; throw fail(error) }
+                    guard !arg.isEmpty else { try refuse("/load needs a FILE"); continue }
+                    do { try chat.load(from: arg) } catch { try refuse(error.description); continue }
                     if !options.quiet { printError("earshot chat: loaded \(chat.history.count) turns from \(arg)") }
+                case "/help":
+                    printError(Self.help)
                 case "/quit", "/exit":
                     return finish(chat)
                 default:
-                    let message = "unknown command '\(parts[0])' (use /audio, /reset, /save, /load, /quit)"
-                    if interactive { printError("earshot chat: " + message); continue }
-                    throw CLIFailure(command: "chat", message: message)
+                    try refuse("unknown command '\(parts[0])' (/help lists them)")
                 }
                 continue
             }
@@ -154,15 +173,15 @@ struct ChatCommand: ParsableCommand {
             pending = []
             let streaming = !printIds && !json
             let reply: ChatReply
+            _ = Interrupts.take()
             do {
                 if printPromptIds {
-                    var s = GenerationStats()
-                    let (prompt, _) = try chat.prompt(for: Chat.query(text: line, audios: attached), stats: &s)
+                    let (prompt, _, _) = try chat.prompt(text: line, audios: attached.map { AudioInput.file($0) })
                     print("[" + prompt.ids.map(String.init).joined(separator: ",") + "]")
                 }
-                reply = try chat.send(line, audios: attached, options: opts) { e in
+                reply = try chat.send(line, audios: attached.map { AudioInput.file($0) }, options: opts) { e in
                     if streaming { writeOut(e.text) }
-                    return true
+                    return !(interactive && Interrupts.take())
                 }
             } catch {
                 if interactive { printError(error.description); continue }
@@ -175,6 +194,9 @@ struct ChatCommand: ParsableCommand {
             } else {
                 writeOut("\n")
             }
+            if interactive && reply.generation.stopReason == .cancelled {
+                printError("earshot chat: reply stopped (not kept in the history)")
+            }
             let s = reply.generation.stats
             if options.verbose {
                 printError("earshot: turn \(turnIndex): \(reply.promptIds.count) prompt tokens, \(reply.keptHistoryTurns) history turns kept, stopped on \(reply.generation.stopReason)")
@@ -186,6 +208,29 @@ struct ChatCommand: ParsableCommand {
             turnIndex += 1
         }
         finish(chat)
+    }
+
+    static let help = """
+        Commands:
+          /audio PATH   attach an audio file to the next message (repeatable)
+          /reset        forget the conversation
+          /save FILE    save the conversation (KV cache + history); /load FILE continues one
+          /help         this list
+          /quit         leave (or Ctrl-D on an empty line)
+        Ctrl-C stops the reply being written; arrows edit the line and walk the history.
+        """
+
+    /// An audio path that exists and is a readable regular file (checked when it is given, not at the next turn).
+    static func checkedAudio(_ path: String, interactive: Bool) throws -> String {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw CLIFailure(command: "chat", message: "no such audio file '\(path)'")
+        }
+        guard !isDir.boolValue else { throw CLIFailure(command: "chat", message: "'\(path)' is a directory, not an audio file") }
+        guard AudioInput.file(path).declaredDuration() != nil else {
+            throw CLIFailure(command: "chat", message: "'\(path)' is not an audio file this build can read (WAV, FLAC, Ogg, MP3)")
+        }
+        return path
     }
 
     /// `[{"text": "...", "audios": ["a.wav"]}, ...]` → input lines (`/audio PATH` lines, then the text).

@@ -22,14 +22,14 @@ struct ClassifyCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("What to classify.", valueName: "emotion|scene|vocal"))
     var kind: String
 
-    @Argument(help: ArgumentHelp("The audio file.", valueName: "AUDIO"))
-    var audio: String
+    @Argument(help: ArgumentHelp("The audio files ('-' reads standard input).", valueName: "AUDIO"))
+    var audio: [String]
 
     func validate() throws {
         guard ClassificationTask(rawValue: kind) != nil else { throw ValidationError("the kind is emotion, scene or vocal, not '\(kind)'") }
     }
 
     func run() throws {
-        try runTask(.classify(ClassificationTask(rawValue: kind)!), command: "classify", audio: audio, options: options, output: output)
+        try TaskRunner(command: "classify", options: options, output: output).run(.task(.classify(ClassificationTask(rawValue: kind)!)), inputs: audio)
     }
 }

@@ -16,11 +16,11 @@ enum DefaultModel {
     static var path: String { (cacheDirectory as NSString).appendingPathComponent(fileName) }
 
     /// The given model, or the default one; a clear error naming the command that fetches it when it is missing.
-    static func resolve(_ given: String?) throws -> String {
+    static func resolve(_ given: String?, command: String = "transcribe") throws -> String {
         if let given { return given }
         let p = path
         guard FileManager.default.fileExists(atPath: p) else {
-            throw CLIFailure(command: "transcribe", message: "no --model given and the default model \(p) is not installed: "
+            throw CLIFailure(command: command, message: "no --model given and the default model \(p) is not installed: "
                 + "fetch it with Tools/get-default-model.sh (Whisper tiny.en, ~43 MB) or pass --model FILE.ear")
         }
         return p

@@ -3,6 +3,12 @@ import ArgumentParser
 
 @main
 struct EarshotCommand: ParsableCommand {
+    /// Sets up stdout before any command runs (line-buffered into pipes).
+    static func main() {
+        Terminal.configure()
+        main(nil)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "earshot",
         abstract: "Run Qwen-Audio on the CPU: transcribe, translate, caption, ask and chat about audio.",
@@ -10,4 +16,4 @@ struct EarshotCommand: ParsableCommand {
         subcommands: [InspectCommand.self, DebugCommand.self, TokenizeCommand.self, MelCommand.self, BenchCommand.self, RunCommand.self, TranscribeCommand.self, TranslateCommand.self, CaptionCommand.self, AskCommand.self, ClassifyCommand.self, NotesCommand.self, TimestampsCommand.self, ChatCommand.self])
 }
 
-let earshotVersion = "0.1.0-dev"
+let earshotVersion = "0.2.0-dev"

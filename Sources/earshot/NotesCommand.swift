@@ -16,10 +16,10 @@ struct NotesCommand: ParsableCommand {
     @OptionGroup var options: ModelOptions
     @OptionGroup var output: TaskOutputOptions
 
-    @Argument(help: ArgumentHelp("The audio file.", valueName: "AUDIO"))
-    var audio: String
+    @Argument(help: ArgumentHelp("The audio files ('-' reads standard input).", valueName: "AUDIO"))
+    var audio: [String]
 
     func run() throws {
-        try runTask(.notes, command: "notes", audio: audio, options: options, output: output)
+        try TaskRunner(command: "notes", options: options, output: output).run(.task(.notes), inputs: audio)
     }
 }

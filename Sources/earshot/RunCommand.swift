@@ -1,10 +1,9 @@
 // `earshot run`: the raw path — a prompt with task tags and <audio>PATH</audio> tags exactly as the official
-// base model takes it → generated text (or ids). Also the probes for outside checks: --dump-logits (the
-// logits that choose the first token) and --dump (every named intermediate).
+// base model takes it → generated text (or ids), through the library's one generation loop. Also the probes
+// for outside checks: --dump-logits (the logits that choose the first token) and --dump (every named
+// intermediate of the prefill), both written through the loop's probe hook.
 import ArgumentParser
 import Earshot
-import EarshotKernels
-import EarshotModels
 import Foundation
 
 struct RunCommand: ParsableCommand {
@@ -14,9 +13,10 @@ struct RunCommand: ParsableCommand {
         discussion: """
             The prompt is tokenized with every special token allowed (the base-model / eval path). Each \
             <audio>PATH</audio> is read (PATH relative to the working directory), turned into a log-mel and \
-            encoded; its tag expands to the audio's token span. Several audios are encoded as one padded \
-            batch, exactly like the reference. --audio PATH prepends <audio>PATH</audio> to the prompt \
-            (repeatable, in order). Generation stops at <|endoftext|> or after --max-tokens.
+            encoded; its tag expands to the audio's token span (the first 30 s of each audio). Several audios \
+            are encoded as one padded batch, exactly like the reference. --audio PATH prepends \
+            <audio>PATH</audio> to the prompt (repeatable, in order). Generation stops at <|endoftext|> or \
+            after --max-tokens (never beyond the model's context).
 
             Output: the generated text on stdout; with --print-ids the generated ids as one JSON array \
             (the stop token included when it was generated).
@@ -68,75 +68,74 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         if let maxTokens, maxTokens < 0 { throw ValidationError("--max-tokens must be ≥ 0") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
+        if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be 1…1024") }
         if kvCache != "f16" && kvCache != "f32" { throw ValidationError("--kv-cache is f16 or f32, not '\(kvCache)'") }
     }
 
     func run() throws {
-        if let threads { ThreadPool.shared.activeThreads = threads }
-        let runtime: QwenAudioRuntime
-        do { runtime = try QwenAudioRuntime(path: model) } catch { throw fail(error.description) }
-        let text = audio.map { "<audio>\($0)</audio>" }.joined() + prompt
-        let prepared: QwenAudioRuntime.Prompt
-        do { prepared = try runtime.prepare(prompt: text) } catch { throw fail(error.description) }
-
-        let gen = runtime.generationConfig ?? [:]
-        let limit = maxTokens ?? (gen["max_new_tokens"] as? Int) ?? 512
-        let eos = (gen["eos_token_id"] as? Int) ?? 151_643
-        var params = SamplingParameters(greedy: greedy, seed: seed)
-        if let p = gen["top_p"] as? Double { params.topP = Float(p) }
-        if let k = gen["top_k"] as? Int { params.topK = k }
-        if let t = gen["temperature"] as? Double { params.temperature = Float(t) }
-        if let r = gen["repetition_penalty"] as? Double { params.repetitionPenalty = Float(r) }
-        var sampler = Sampler(params)
-
-        let cache = runtime.model.makeCache(capacity: prepared.ids.count + max(limit, 1),
-                                            precision: kvCache == "f32" ? .f32 : .f16)
-        var dumped: [(String, [Int])] = []
-        if let dump {
-            try? FileManager.default.createDirectory(atPath: dump, withIntermediateDirectories: true)
-        }
-        let probe: Probe? = dump.map { dir in
-            { name, shape, values in
-                let data = Data(buffer: values)
-                _ = FileManager.default.createFile(atPath: (dir as NSString).appendingPathComponent(name + ".f32"), contents: data)
-                dumped.append((name, shape))
-            }
-        }
-        var logits: [Float]
-        do {
-            logits = try runtime.model.prefill(ids: prepared.ids, mels: prepared.mels, cache: cache, probe: probe)
-        } catch { throw fail(error.description) }
-        if let dump {
-            let entries = dumped.map { "  \"\($0.0)\": [\($0.1.map(String.init).joined(separator: ", "))]" }
-            let json = "{\n" + entries.joined(separator: ",\n") + "\n}\n"
-            _ = FileManager.default.createFile(atPath: (dump as NSString).appendingPathComponent("index.json"), contents: Data(json.utf8))
-        }
-        if let dumpLogits {
-            guard FileManager.default.createFile(atPath: dumpLogits, contents: logits.withUnsafeBufferPointer { Data(buffer: $0) }) else {
-                throw fail("cannot write \(dumpLogits)")
-            }
-        }
-
-        var context = prepared.ids
-        var generated: [Int] = []
-        while generated.count < limit {
-            let next = logits.withUnsafeMutableBufferPointer { sampler.next(logits: $0, context: context) }
-            generated.append(next)
-            context.append(next)
-            if next == eos || generated.count == limit { break }
-            do { logits = try runtime.model.decodeStep(id: next, cache: cache) } catch { throw fail(error.description) }
-        }
-        if printIds {
-            print("[" + generated.map(String.init).joined(separator: ",") + "]")
-        } else {
-            let textIds = generated.last == eos ? Array(generated.dropLast()) : generated
-            do { print(try runtime.tokenizer.decode(textIds)) } catch { throw fail("cannot decode the output: \(error)") }
+        do { try runThrowing() } catch let f as CLIFailure {
+            printError(f.description)
+            throw ExitCode(1)
         }
     }
 
-    private func fail(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("earshot run: \(message)\n".utf8))
-        return ExitCode(1)
+    private func fail(_ message: String) -> CLIFailure { CLIFailure(command: "run", message: message) }
+
+    private func runThrowing() throws {
+        let model = try ModelOptions.open(self.model, command: "run", threads: threads, kv: kvCache)
+        let session = model.makeSession()
+        let text = audio.map { "<audio>\($0)</audio>" }.joined() + prompt
+        let prepared: PreparedPrompt
+        do { prepared = try session.prompt(rawReadingAudioTags: text) } catch { throw fail(error.description) }
+
+        let d = model.defaults
+        var sampling = d.sampling(seed: seed)
+        sampling.greedy = greedy
+        let options = GenerationOptions(sampling: sampling, maxTokens: maxTokens ?? d.maxNewTokens, stopIds: [d.eosTokenId])
+
+        if let dump { try Self.prepareDirectory(dump) }
+        var dumped: [(String, [Int])] = []
+        var failure: String?
+        var lastLogits: [Float]?
+        let wantsProbe = dump != nil || dumpLogits != nil
+        let probe: Probe? = wantsProbe ? { name, shape, values in
+            if name == "llm.last_logits" { lastLogits = Array(values) }
+            guard let dir = dump, failure == nil else { return }
+            let file = (dir as NSString).appendingPathComponent(name + ".f32")
+            do throws(EarshotError) { try OutputFile.writeAtomically(Array(UnsafeRawBufferPointer(values)), to: file) } catch {
+                failure = error.description
+            }
+            dumped.append((name, shape))
+        } : nil
+        let result: GenerationResult
+        do throws(EarshotError) { result = try session.generate(prepared, options: options, probe: probe) } catch { throw fail(error.description) }
+        if let failure { throw fail(failure) }
+        if let dump {
+            let index = JSONValue.object(dumped.map { ($0.0, JSONValue.ints($0.1)) }).serialized() + "\n"
+            do { try OutputFile.writeAtomically(Array(index.utf8), to: (dump as NSString).appendingPathComponent("index.json")) } catch {
+                throw fail(error.description)
+            }
+        }
+        if let dumpLogits {
+            guard let logits = lastLogits else { throw fail("the prefill gave no logits") }
+            do { try OutputFile.writeAtomically(logits.withUnsafeBytes { Array($0) }, to: dumpLogits) } catch { throw fail(error.description) }
+        }
+        if printIds {
+            print("[" + result.ids.map(String.init).joined(separator: ",") + "]")
+        } else {
+            print(result.text)
+        }
+    }
+
+    /// Creates `dir` (and parents) unless it exists as a directory; anything else in the way is an error.
+    static func prepareDirectory(_ dir: String) throws {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {
+            guard isDir.boolValue else { throw CLIFailure(command: "run", message: "--dump \(dir): it exists and is not a directory") }
+            return
+        }
+        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+            throw CLIFailure(command: "run", message: "--dump \(dir): cannot create the directory (\((error as NSError).localizedFailureReason ?? "permission denied or a file in the way"))")
+        }
     }
 }

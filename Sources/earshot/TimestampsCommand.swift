@@ -22,11 +22,10 @@ struct TimestampsCommand: ParsableCommand {
     @Option(name: .long, help: "Spoken language: en, zh, de, es, ko, fr, ja, it.")
     var lang: String = "en"
 
-    @Argument(help: ArgumentHelp("The audio file.", valueName: "AUDIO"))
-    var audio: String
+    @Argument(help: ArgumentHelp("The audio files ('-' reads standard input).", valueName: "AUDIO"))
+    var audio: [String]
 
     func run() throws {
-        try runTask(.timestamps(language: try parseLanguage(lang, option: "--lang")), command: "timestamps",
-                    audio: audio, options: options, output: output)
+        try TaskRunner(command: "timestamps", options: options, output: output).run(.task(.timestamps(language: try parseLanguage(lang, option: "--lang"))), inputs: audio)
     }
 }

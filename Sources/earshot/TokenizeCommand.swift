@@ -1,6 +1,7 @@
 // `earshot tokenize`: text ⇄ Qwen token ids on stdin/stdout, for debugging and outside checks.
 import ArgumentParser
 import Earshot
+import EarshotFormat
 import EarshotTokenizer
 import Foundation
 
@@ -64,7 +65,7 @@ struct TokenizeCommand: ParsableCommand {
             if let tokenizer {
                 qwen = try QwenTokenizer(contentsOf: URL(fileURLWithPath: tokenizer))
             } else {
-                qwen = try QwenTokenizer(earPath: model!)
+                qwen = try QwenTokenizer(tiktoken: try EarFile(path: model!).blob(named: EarBlobName.qwenTokenizer))
             }
         } catch {
             throw fail("\(error)")
@@ -95,7 +96,10 @@ struct TokenizeCommand: ParsableCommand {
     /// One input value → one JSON result.
     func process(_ data: Data, _ qwen: QwenTokenizer) throws -> String {
         if decode {
-            let ids = try JSONDecoder().decode([Int].self, from: data)
+            let ids: [Int]
+            do { ids = try JSONDecoder().decode([Int].self, from: data) } catch {
+                throw TokenizeInputError(message: "expected a JSON array of integer ids, like [9707, 1879]")
+            }
             return JSONText.string(try qwen.decode(ids, skipSpecial: skipSpecial))
         }
         let text: String
@@ -180,4 +184,10 @@ enum JSONText {
         }
         return out + "\""
     }
+}
+
+/// A malformed input line of `tokenize` (reported in words, not as a decoder dump).
+struct TokenizeInputError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }

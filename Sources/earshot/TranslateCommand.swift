@@ -1,32 +1,38 @@
-// `earshot translate`: speech translation (S2TT task tags, spec §6).
+// `earshot translate`: speech translation — Qwen-Audio's S2TT task tags (any of its 8 languages to
+// another), or Whisper's <|translate|> task (multilingual models, into English).
 import ArgumentParser
 import Earshot
 
 struct TranslateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "translate",
-        abstract: "Translate speech into another language's text (Qwen-Audio S2TT task tags).",
+        abstract: "Translate speech into text in another language (Qwen-Audio S2TT tags, or Whisper into English).",
         discussion: """
-            Prompt: <audio>FILE</audio><|startoftranscript|><|FROM|><|translate|><|TO|><|notimestamps|><|itn|>.
+            Qwen-Audio: <audio>FILE</audio><|startoftranscript|><|FROM|><|translate|><|TO|><|notimestamps|><|itn|>.
+            Whisper (multilingual models): the <|translate|> task, into English only, with the long-form \
+            decoding of `transcribe` (the spoken language is detected when --from is not given).
+            Output formats and files as for `transcribe`.
 
-            Example:
-              earshot translate --model m.ear --from de --to en interview.wav
+            Examples:
+              earshot translate --model qwen-audio.q4.ear --from de --to en interview.wav
+              earshot translate --model whisper-base.q8.ear --to en entrevista.mp3
             """)
 
     @OptionGroup var options: ModelOptions
+    @OptionGroup var decoding: DecodingFlags
     @OptionGroup var output: TaskOutputOptions
 
-    @Option(name: .long, help: "Spoken language: en, zh, de, es, ko, fr, ja, it.")
-    var from: String = "en"
+    @Option(name: .long, help: "Spoken language (Whisper: detected when not given; Qwen-Audio: default en).")
+    var from: String?
 
-    @Option(name: .long, help: "Output language: en, zh, de, es, ko, fr, ja, it.")
+    @Option(name: .long, help: "Output language (Whisper: en only; Qwen-Audio: en, zh, de, es, ko, fr, ja, it).")
     var to: String
 
-    @Argument(help: ArgumentHelp("The audio file.", valueName: "AUDIO"))
-    var audio: String
+    @Argument(help: ArgumentHelp("The audio files ('-' reads standard input).", valueName: "AUDIO"))
+    var audio: [String]
 
     func run() throws {
-        let task = AudioTask.translate(source: try parseLanguage(from, option: "--from"), target: try parseLanguage(to, option: "--to"))
-        try runTask(task, command: "translate", audio: audio, options: options, output: output)
+        try runSpeech(command: "translate", options: options, decoding: decoding, output: output, lang: from, itn: false,
+                      target: to, inputs: audio)
     }
 }

@@ -95,8 +95,8 @@ import EarshotTestSupport
         let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
         let starts = (obj?["windows"] as? [[String: Any]])?.compactMap { ($0["start"] as? NSNumber)?.doubleValue }
         #expect(starts == [0, 30])
-        let durations = (obj?["windows"] as? [[String: Any]])?.compactMap { ($0["duration"] as? NSNumber)?.doubleValue }
-        #expect(durations == [30, 1])
+        let ends = (obj?["windows"] as? [[String: Any]])?.compactMap { ($0["end"] as? NSNumber)?.doubleValue }
+        #expect(ends == [30, 31])
         let segments = (obj?["segments"] as? [[String: Any]]) ?? []
         #expect(segments.allSatisfy { (($0["start"] as? NSNumber)?.doubleValue ?? -1) >= 0 })
         let truncated = try TaskGoldens.earshot(args + ["--truncate"])

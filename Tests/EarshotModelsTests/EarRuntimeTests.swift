@@ -25,31 +25,34 @@ enum TinyEarFile {
     /// Then the raw path: prompt → ids (tokenizer + audio length from our decoder) → greedy ids, all equal to
     /// the goldens. Our log-mel differs from the official one by ≤ ~1e-4 (other FFT): logits bound 2e-3.
     @Test func earModelAndRawPromptMatchGoldens() throws { try TinyEarFile.with { path in
-        let runtime = try QwenAudioRuntime(path: path)
-        #expect(runtime.config == Golden.config)
+        let model = try EarshotModel(path: path, options: ModelOptions(kvPrecision: .f32))
+        let engine = model.qwen!
+        #expect(engine.config == Golden.config)
+        #expect(model.info.family == .qwenAudio && model.info.supports(.caption) && model.info.chats)
         let golden = try GoldenFile("qwen-audio-tiny/goldens/asr.safetensors")
         let ids = golden.ints("input_ids")
         let mels = Golden.mels(for: ["audio/jfk.wav"])
-        let a = try runtime.model.prefill(ids: ids, mels: mels, cache: runtime.model.makeCache(capacity: ids.count, precision: .f32))
+        let a = try engine.model.prefill(ids: ids, mels: mels, cache: engine.model.makeCache(capacity: ids.count, precision: .f32))
         let b = try Golden.f32Model.prefill(ids: ids, mels: mels, cache: Golden.f32Model.makeCache(capacity: ids.count, precision: .f32))
         #expect(a == b)
 
+        // The raw path through the library's one generation loop: prompt → ids (tokenizer + audio length from
+        // our decoder) → greedy ids, all equal to the goldens; the prefill's logits through the probe hook.
         let audio = Fixtures.url("audio/jfk.wav").path
-        let prompt = try runtime.prepare(prompt: "<audio>\(audio)</audio><|startoftranscript|><|en|><|transcribe|><|en|><|notimestamps|><|wo_itn|>")
+        let session = model.makeSession()
+        let prompt = try session.prompt(rawReadingAudioTags: "<audio>\(audio)</audio><|startoftranscript|><|en|><|transcribe|><|en|><|notimestamps|><|wo_itn|>")
         #expect(prompt.ids == golden.ints("input_ids"))
-        #expect(prompt.audioPaths == [audio])
         let want = golden.ints("greedy_ids")
-        let cache = runtime.model.makeCache(capacity: prompt.ids.count + want.count, precision: .f32)
-        let logits = try runtime.model.prefill(ids: prompt.ids, mels: prompt.mels, cache: cache)
+        var logits: [Float] = []
+        let r = try session.generate(prompt, options: GenerationOptions(sampling: .greedy, maxTokens: want.count, stopIds: []),
+                                     probe: { name, _, values in if name == "llm.last_logits" { logits = Array(values) } })
         let d = maxAbsDiff(logits, golden.floats("logits_last"))
         #expect(d <= 2e-3, "logits max |Δ| with our mel: \(d)")
-        var got = [QwenAudioModel.argmax(logits)]
-        while got.count < want.count { got.append(QwenAudioModel.argmax(try runtime.model.decodeStep(id: got.last!, cache: cache))) }
-        #expect(got == want)
+        #expect(r.ids == want)
         print("raw path (our mel): asr logits max|Δ| \(d)")
     } }
 
     @Test func missingFileIsATypedError() {
-        #expect(throws: RuntimeError.self) { try QwenAudioRuntime(path: "/nonexistent/model.ear") }
+        #expect(throws: EarshotError.self) { try EarshotModel(path: "/nonexistent/model.ear") }
     }
 }

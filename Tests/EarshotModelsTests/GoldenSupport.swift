@@ -88,3 +88,27 @@ func transpose(_ a: [Float], rows: Int, cols: Int) -> [Float] {
     for r in 0..<rows { for c in 0..<cols { out[c * rows + r] = a[r * cols + c] } }
     return out
 }
+
+extension QwenAudioModel {
+    /// The tests' reference decode: prefill, then argmax tokens (stops after a `stopIds` token). The product
+    /// decodes through the library's one generation loop; this plain loop checks the model alone.
+    func greedy(ids: [Int], mels: [AudioEncoder.Mel] = [], maxTokens: Int, stopIds: Set<Int> = [],
+                cache: KVCache, batchedAudio: Bool = true) throws -> [Int] {
+        var logits = try prefill(ids: ids, mels: mels, cache: cache, batchedAudio: batchedAudio)
+        var out: [Int] = []
+        while out.count < maxTokens {
+            let next = QwenAudioModel.argmax(logits)
+            out.append(next)
+            if stopIds.contains(next) || out.count == maxTokens { break }
+            logits = try decodeStep(id: next, cache: cache)
+        }
+        return out
+    }
+
+    /// Index of the largest value (the first one on ties).
+    static func argmax(_ v: [Float]) -> Int {
+        var best = 0
+        for i in 1..<v.count where v[i] > v[best] { best = i }
+        return best
+    }
+}

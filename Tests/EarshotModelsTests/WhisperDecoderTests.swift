@@ -51,12 +51,12 @@ let smallWhisper = WhisperConfig(nMels: 4, nAudioCtx: 6, nAudioState: 8, nAudioH
     @Test func timestampRules() {
         // Vocabulary: 0..<10 text, 10 eot, 11 notimestamps, 12..<20 timestamps.
         let t = WhisperSearchTokens(endOfText: 10, noTimestamps: 11, timestampBegin: 12)
-        var o = WhisperSearchOptions(suppressIds: [3], suppressIdsBegin: [10], timestamps: true)
-        o.maxInitialTimestampIndex = 2
+        var timestamps = true
         func allowed(_ generated: [Int], step: Int, text: Float = 5) -> [Int] {
             var logits = [Float](repeating: text, count: 20)
             for i in 12..<20 { logits[i] = 0 }
-            WhisperSearch.applyRules(&logits, generated: generated, step: step, tokens: t, options: o)
+            WhisperLoop.applyRules(&logits, generated: generated, tokens: t, suppressIds: [3], suppressIdsBegin: [10],
+                                   timestamps: timestamps, maxInitialTimestampIndex: 2)
             return logits.indices.filter { logits[$0] > -.infinity }
         }
         #expect(allowed([], step: 0) == [12, 13, 14])                       // first: a timestamp ≤ index 2
@@ -65,7 +65,7 @@ let smallWhisper = WhisperConfig(nMels: 4, nAudioCtx: 6, nAudioState: 8, nAudioH
         #expect(allowed([13, 5], step: 2, text: -5) == Array(14..<20))      // timestamps likelier than any text: only them
         #expect(allowed([13, 5, 15], step: 3) == [10] + Array(15..<20))     // open pair: close with ≥ 15 or end
         #expect(allowed([13, 5, 15, 15], step: 4) == [0, 1, 2, 4, 5, 6, 7, 8, 9, 10]) // closed pair: text
-        o.timestamps = false
+        timestamps = false
         #expect(allowed([], step: 0) == [0, 1, 2, 4, 5, 6, 7, 8, 9, 11] + Array(12..<20))
     }
 }
@@ -96,8 +96,8 @@ struct WhisperDecoderRealWeightsTests {
         var states = [dec.makeState()]
         var logits = try dec.forward(rows: Self.golden.prompt.map { (0, $0) }, states: &states, cross: cross,
                                  wantLogits: [false, true])[0]
-        let o = WhisperSearchOptions(suppressIds: ckpt.generation.suppressIds, suppressIdsBegin: ckpt.generation.suppressIdsBegin)
-        WhisperSearch.applyRules(&logits, generated: [], step: 0, tokens: Self.tokens, options: o)
+        WhisperLoop.applyRules(&logits, generated: [], tokens: Self.tokens, suppressIds: ckpt.generation.suppressIds,
+                               suppressIdsBegin: ckpt.generation.suppressIdsBegin, timestamps: false)
         let ref: [Float] = try Data(contentsOf: Fixtures.url("whisper/jfk-logits0.f32")).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         #expect(ref.count == logits.count)
         #expect(logits.indices.filter { logits[$0] == -.infinity } == Self.golden.steps[0].suppressed)
@@ -110,11 +110,12 @@ struct WhisperDecoderRealWeightsTests {
 
     @Test func greedyAndBeamTokensMatchCTranslate2() throws {
         let (dec, ckpt, cross) = try Self.setUp()
-        var o = WhisperSearchOptions(suppressIds: ckpt.generation.suppressIds, suppressIdsBegin: ckpt.generation.suppressIdsBegin)
-        let greedy = try WhisperSearch.run(dec, cross: cross, prompt: Self.golden.prompt, tokens: Self.tokens, options: o)
-        #expect(greedy.tokens == Self.golden.greedy_tokens)
-        o.beamSize = 5
-        let beam = try WhisperSearch.run(dec, cross: cross, prompt: Self.golden.prompt, tokens: Self.tokens, options: o)
-        #expect(beam.tokens == Self.golden.beam5_tokens)
+        func run(_ beam: Int) throws -> [Int] {
+            try WhisperLoop.run(dec, cross: cross, prompt: Self.golden.prompt, tokens: Self.tokens, suppressIds: ckpt.generation.suppressIds,
+                                suppressIdsBegin: ckpt.generation.suppressIdsBegin, beam: beam, timestamps: false,
+                                maxNew: min(224, 448 - (Self.golden.prompt.count - 1)))
+        }
+        #expect(try run(1) == Self.golden.greedy_tokens)
+        #expect(try run(5) == Self.golden.beam5_tokens)
     }
 }

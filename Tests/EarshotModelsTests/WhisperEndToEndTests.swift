@@ -2,7 +2,6 @@
 // the whole pipeline — CTranslate2 reader → converter (recipe) → AudioEncoder + WhisperDecoder → tokenizer — on the
 // audio fixtures, against faster-whisper's transcripts of the same clips with the same model
 // (Tests/Fixtures/whisper/transcripts-tiny.en.json, made by Tools/whisper/make_goldens.py).
-import Earshot
 import EarshotAudio
 import EarshotConvert
 import EarshotFormat
@@ -11,6 +10,7 @@ import EarshotTestSupport
 import EarshotTokenizer
 import Foundation
 import Testing
+@testable import Earshot
 
 private struct Transcripts: Decodable {
     struct Segment: Decodable { let start: Double; let end: Double; let text: String; let tokens: [Int] }
@@ -42,41 +42,59 @@ struct WhisperEndToEndTests {
     static let jfk = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
     fileprivate static let golden = try! JSONDecoder().decode(Transcripts.self, from: Data(contentsOf: Fixtures.url("whisper/transcripts-tiny.en.json")))
 
-    static func transcriber(_ recipe: String) throws -> WhisperTranscriber {
-        let m = try WhisperTestModel.load(dir, recipe: try QuantRecipe(parsing: recipe))
-        let tok = try WhisperTokenizer(tokenizerJSON: dir.appendingPathComponent("tokenizer.json"), vocabularySize: m.checkpoint.config.nVocab)
-        return try WhisperTranscriber(config: m.checkpoint.config, weights: m.sink.weights, tokenizer: tok,
-                                      suppressIds: m.checkpoint.generation.suppressIds,
-                                      suppressIdsBegin: m.checkpoint.generation.suppressIdsBegin)
+    /// tiny.en converted with `recipe` to a `.ear` (once per recipe) and loaded by the one loader.
+    static func model(_ recipe: String) throws -> EarshotModel {
+        lock.lock(); defer { lock.unlock() }
+        if let m = models[recipe] { return m }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("earshot-whisper-\(getpid())-\(recipe).ear").path
+        try? FileManager.default.removeItem(atPath: path)
+        _ = try WhisperConverter.convert(directory: dir, options: ConvertOptions(recipe: try QuantRecipe(parsing: recipe)),
+                                         to: try EarFileSink(path: path))
+        let m = try EarshotModel(path: path)
+        unlink(path)      // the mapping stays valid
+        models[recipe] = m
+        return m
+    }
+    nonisolated(unsafe) static var models: [String: EarshotModel] = [:]
+    static let lock = NSLock()
+
+    /// faster-whisper's settings of the goldens (make_goldens.py): temperature 0, no conditioning, VAD off.
+    static func options(beam: Int, timestamps: Bool) -> TranscriptionOptions {
+        var o = TranscriptionOptions()
+        o.beamSize = beam
+        o.timestamps = timestamps
+        o.temperatures = [0]
+        o.conditionOnPreviousText = false
+        return o
     }
 
-    static func samples(_ clip: String) throws -> [Float] { try AudioLoader.load(Fixtures.url("audio/\(clip)").path).samples }
+    static func transcribe(_ m: EarshotModel, _ clip: String, beam: Int = 1, timestamps: Bool = false) throws -> Transcript {
+        try m.makeSession().transcribe(.file(Fixtures.url("audio/\(clip)").path), options: options(beam: beam, timestamps: timestamps))
+    }
 
     /// f32 weights: every clip word for word (and token for token) as faster-whisper, greedy, beam 5, timestamps.
     @Test func f32MatchesFasterWhisper() throws {
-        let t = try Self.transcriber("f32")
+        let m = try Self.model("f32")
         for clip in Self.clips {
-            let audio = try Self.samples(clip)
             let runs = Self.golden.clips[clip]!
-            let greedy = try t.transcribe(audio, options: .init(beamSize: 1))
+            let greedy = try Self.transcribe(m, clip)
             #expect(greedy.text == runs["greedy"]!.text, "\(clip) greedy")
             #expect(greedy.segments.flatMap(\.tokens) == runs["greedy"]!.segments.flatMap(\.tokens), "\(clip) greedy tokens")
-            let beam = try t.transcribe(audio, options: .init(beamSize: 5))
+            let beam = try Self.transcribe(m, clip, beam: 5)
             #expect(beam.text == runs["beam5"]!.text, "\(clip) beam 5")
-            let timed = try t.transcribe(audio, options: .init(beamSize: 1, timestamps: true))
-            #expect(timed.segments.flatMap(\.tokens) == runs["greedy_timestamps"]!.segments.flatMap(\.tokens), "\(clip) timestamps")
-            #expect(timed.segments.map(\.start) == runs["greedy_timestamps"]!.segments.map(\.start), "\(clip) segment starts")
+            let timed = try Self.transcribe(m, clip, timestamps: true)
+            let golden = runs["greedy_timestamps"]!.segments
+            #expect(timed.segments.map { $0.tokens } == golden.map { $0.tokens.filter { $0 < 50257 } }, "\(clip) timestamps")
+            #expect(timed.segments.map(\.start) == golden.map(\.start), "\(clip) segment starts")
             print("whisper f32 \(clip): greedy \"\(greedy.text)\" | beam5 \"\(beam.text)\"")
         }
     }
 
     /// jfk.wav → the known sentence (WER 0, case/punctuation-insensitive) with f32, f16 and q8 weights; q4 reported.
     @Test func jfkWithEveryWeightType() throws {
-        let audio = try Self.samples("jfk.wav")
         let ref = normalizedWords(Self.jfk)
         for recipe in ["f32", "f16", "q8", "q4"] {
-            let t = try Self.transcriber(recipe)
-            let greedy = try t.transcribe(audio, options: .init(beamSize: 1))
+            let greedy = try Self.transcribe(try Self.model(recipe), "jfk.wav")
             let wer = wordErrorRate(ref, normalizedWords(greedy.text))
             print("whisper jfk \(recipe): WER \(wer) \"\(greedy.text)\"")
             if recipe != "q4" { #expect(wer == 0, "\(recipe): \(greedy.text)") }
@@ -84,13 +102,17 @@ struct WhisperEndToEndTests {
     }
 
     /// Decoder logits after every position of `prompt + tokens` (teacher forcing), from this model's own encoder.
-    static func teacherForcedLogits(_ t: WhisperTranscriber, _ audio: [Float], prompt: [Int], tokens: [Int]) throws -> [[Float]] {
-        let enc = try t.encoder.encode([t.features(audio, start: 0)], batched: false)[0]
-        let cross = try t.decoder.crossCache(audio: enc)
-        var states = [t.decoder.makeState()]
+    static func teacherForcedLogits(_ m: EarshotModel, _ clip: String, prompt: [Int], tokens: [Int]) throws -> [[Float]] {
+        let e = m.whisper!
+        let mel = StreamingLogMel(spectrogram: e.melSpectrogram)
+        let samples = try AudioLoader.load(Fixtures.url("audio/\(clip)").path).samples
+        mel.append(samples)
+        mel.finish()
+        let cross = try e.encode(mel.window(start: 0, count: mel.frameCount - 1))
+        var states = [e.decoder.makeState()]
         let ids = prompt + tokens
         let want = ids.indices.map { $0 >= prompt.count - 1 }
-        return try t.decoder.forward(rows: ids.map { (0, $0) }, states: &states, cross: cross, wantLogits: want)
+        return try e.decoder.forward(rows: ids.map { (0, $0) }, states: &states, cross: cross, wantLogits: want)
     }
 
     /// Mean over positions of KL(softmax(p) ‖ softmax(q)) in nats.
@@ -112,52 +134,36 @@ struct WhisperEndToEndTests {
     /// decoder's next-token distributions along the f32 transcript of jfk.wav (both printed for the report).
     /// Bounds: q8 must transcribe every clip exactly as f32; q4 within 10 % WER.
     @Test func quantizedVsF32() throws {
-        let f32 = try Self.transcriber("f32")
+        let f32 = try Self.model("f32")
         var reference: [String: [String]] = [:]
         var jfkTokens: [Int] = []
         for clip in Self.clips {
-            let r = try f32.transcribe(try Self.samples(clip), options: .init(beamSize: 1))
+            let r = try Self.transcribe(f32, clip)
             reference[clip] = normalizedWords(r.text)
             if clip == "jfk.wav" { jfkTokens = r.segments.flatMap(\.tokens) }
         }
-        let prompt = f32.tokenizer.prompt(timestamps: false, multilingual: false)
-        let jfkAudio = try Self.samples("jfk.wav")
-        let p = try Self.teacherForcedLogits(f32, jfkAudio, prompt: prompt, tokens: jfkTokens)
+        let prompt = f32.whisper!.tokenizer.prompt(timestamps: false, multilingual: false)
+        let p = try Self.teacherForcedLogits(f32, "jfk.wav", prompt: prompt, tokens: jfkTokens)
         for recipe in ["f16", "q8", "q4m", "q4"] {
-            let t = try Self.transcriber(recipe)
+            let m = try Self.model(recipe)
             var wers: [String] = []
             for clip in Self.clips {
-                let words = normalizedWords(try t.transcribe(try Self.samples(clip), options: .init(beamSize: 1)).text)
+                let words = normalizedWords(try Self.transcribe(m, clip).text)
                 let wer = wordErrorRate(reference[clip]!, words)
                 wers.append("\(clip) \(String(format: "%.3f", wer))")
                 if recipe == "q8" || recipe == "f16" { #expect(wer == 0, "\(recipe) \(clip)") }
                 if recipe.hasPrefix("q4") { #expect(wer <= 0.1, "\(recipe) \(clip)") }
             }
-            let kl = Self.meanKL(p, try Self.teacherForcedLogits(t, jfkAudio, prompt: prompt, tokens: jfkTokens))
+            let kl = Self.meanKL(p, try Self.teacherForcedLogits(m, "jfk.wav", prompt: prompt, tokens: jfkTokens))
             print("whisper \(recipe) vs f32: WER \(wers.joined(separator: ", ")); mean KL(f32‖\(recipe)) on jfk = \(String(format: "%.2e", kl)) nats")
         }
     }
 
-    /// The real file path: CTranslate2 dir → earshot-convert's WhisperConverter → `.ear` (q8) on disk → mapped
-    /// EarWeights → transcriber → jfk.wav; the file says architecture "whisper".
-    @Test func earFileRoundTrip() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("earshot-whisper-\(getpid()).q8.ear").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        _ = try WhisperConverter.convert(directory: Self.dir, options: ConvertOptions(recipe: try QuantRecipe(parsing: "q8")),
-                                         to: try EarFileSink(path: path))
-        #expect(WhisperTranscriber.isWhisperModel(path: path))
-        let t = try WhisperTranscriber.load(path: path)
-        let text = try t.transcribe(try Self.samples("jfk.wav"), options: .init(beamSize: 1)).text
-        #expect(wordErrorRate(normalizedWords(Self.jfk), normalizedWords(text)) == 0, "\(text)")
-    }
-
-    /// The metadata path a `.ear` load takes: converter metadata → EarMetadata → transcriber, then jfk.wav.
-    @Test func transcriberFromConvertedMetadata() throws {
-        let m = try WhisperTestModel.load(Self.dir, recipe: try QuantRecipe(parsing: "q8"))
-        let tokenizer = try [UInt8](Data(contentsOf: Self.dir.appendingPathComponent("tokenizer.json")))
-        let t = try WhisperTranscriber(metadata: earMetadata(m.sink.metadata), weights: m.sink.weights, tokenizerJSON: tokenizer)
-        let text = try t.transcribe(try Self.samples("jfk.wav"), options: .init(beamSize: 1)).text
-        #expect(wordErrorRate(normalizedWords(Self.jfk), normalizedWords(text)) == 0, "\(text)")
+    /// The converted file says what it is.
+    @Test func earFileSaysWhisper() throws {
+        let m = try Self.model("q8")
+        #expect(m.info.family == .whisper && m.info.architecture == "whisper" && m.info.languages == ["en"])
+        #expect(m.info.supports(.transcribe) && !m.info.supports(.translate) && !m.info.chats)
     }
 }
 
@@ -175,21 +181,22 @@ func earMetadata(_ meta: [(key: String, value: MetaValue)]) -> EarMetadata {
     return out
 }
 
-@Suite struct WhisperTranscriberLoadTests {
+@Suite struct WhisperLoadTests {
     @Test func wrongArchitectureAndMissingKeysAreTypedErrors() throws {
-        let weights = InMemoryWeights()
-        #expect(throws: WhisperTranscriber.LoadError.notWhisper(architecture: "qwen-audio")) {
-            try WhisperTranscriber(metadata: EarMetadata(["general.architecture": .string("qwen-audio")]), weights: weights, tokenizerJSON: [])
+        let dir = try TemporaryDirectory("earshot-whisper-load")
+        func attempt(_ drop: Set<String>, architecture: String = "whisper") -> EarshotError? {
+            let path = dir.path("m-\(drop.sorted().joined())-\(architecture).ear")
+            do {
+                try TinyWhisperEar.write(to: path, dropMetadata: drop, architecture: architecture)
+                _ = try EarshotModel(path: path)
+                return nil
+            } catch let e as EarshotError { return e } catch { return nil }
         }
-        #expect(throws: WhisperTranscriber.LoadError.notWhisper(architecture: nil)) {
-            try WhisperTranscriber(metadata: EarMetadata(), weights: weights, tokenizerJSON: [])
+        if case .unknownArchitecture(_, let a)? = attempt([], architecture: "nonsense") { #expect(a == "nonsense") } else { Issue.record("architecture") }
+        if case .modelContents(_, .badConfig(let key, _))? = attempt(["whisper.n_text_head"]) { #expect(key == "whisper.n_text_head") } else {
+            Issue.record("missing key")
         }
-        let (sink, _) = try CTranslate2ConverterTestsAccess.convertTiny()
-        var meta = earMetadata(sink.metadata)
-        meta["whisper.n_text_head"] = nil
-        #expect(throws: WhisperTranscriber.LoadError.badMetadata(key: "whisper.n_text_head")) {
-            try WhisperTranscriber(metadata: meta, weights: sink.weights, tokenizerJSON: [])
-        }
+        #expect(attempt([]) == nil)
     }
 }
 

@@ -24,12 +24,6 @@ import Testing
         return (m.decoder, m.checkpoint)
     }
 
-    func options(_ ckpt: WhisperCheckpoint, beam: Int, timestamps: Bool) -> WhisperSearchOptions {
-        var o = WhisperSearchOptions(beamSize: beam, suppressIds: ckpt.generation.suppressIds,
-                                     suppressIdsBegin: ckpt.generation.suppressIdsBegin, timestamps: timestamps)
-        o.maxNewTokens = 6  // CTranslate2 max_length 12 → min(12 / 2, 12 − (prompt − 1)) = 6 new tokens
-        return o
-    }
 
     @Test func configFromCheckpoint() throws {
         let (_, ckpt) = try Self.model()
@@ -43,10 +37,10 @@ import Testing
         let cross = try dec.crossCache(audio: Self.golden.encoder)
         var states = [dec.makeState()]
         var logits = try dec.forward(rows: [(0, 51), (0, 58)], states: &states, cross: cross, wantLogits: [false, true])[0]
-        let o = options(ckpt, beam: 1, timestamps: false)
         var generated: [Int] = []
         for (step, ref) in Self.golden.greedy_logits.enumerated() {
-            WhisperSearch.applyRules(&logits, generated: generated, step: step, tokens: Self.tokens, options: o)
+            WhisperLoop.applyRules(&logits, generated: generated, tokens: Self.tokens, suppressIds: ckpt.generation.suppressIds,
+                                   suppressIdsBegin: ckpt.generation.suppressIdsBegin, timestamps: false)
             for i in ref.indices {
                 if ref[i] < -1e30 { #expect(logits[i] == -.infinity, "step \(step) id \(i) should be suppressed") }
                 // f16 weights widened exactly on both sides, f32 compute: only summation order differs.
@@ -65,8 +59,9 @@ import Testing
         let (dec, ckpt) = try Self.model()
         let cross = try dec.crossCache(audio: Self.golden.encoder)
         func run(_ prompt: [Int], beam: Int, timestamps: Bool) throws -> [Int] {
-            try WhisperSearch.run(dec, cross: cross, prompt: prompt, tokens: Self.tokens,
-                                  options: options(ckpt, beam: beam, timestamps: timestamps)).tokens
+            // CTranslate2 max_length 12 → min(12 / 2, 12 − (prompt − 1)) = 6 new tokens.
+            try WhisperLoop.run(dec, cross: cross, prompt: prompt, tokens: Self.tokens, suppressIds: ckpt.generation.suppressIds,
+                                suppressIdsBegin: ckpt.generation.suppressIdsBegin, beam: beam, timestamps: timestamps, maxNew: 6)
         }
         #expect(try run([51, 58], beam: 1, timestamps: false) == Self.golden.greedy)
         #expect(try run([51, 58], beam: 5, timestamps: false) == Self.golden.beam5)
@@ -89,11 +84,9 @@ import Testing
     @Test func badPromptsAreTypedErrors() throws {
         let (dec, _) = try Self.model()
         let cross = try dec.crossCache(audio: Self.golden.encoder)
+        var states = [dec.makeState()]
         #expect(throws: ModelError.badInput("token id 80 outside the vocabulary of 80")) {
-            try WhisperSearch.run(dec, cross: cross, prompt: [51, 80], tokens: Self.tokens, options: WhisperSearchOptions())
-        }
-        #expect(throws: ModelError.badInput("Whisper prompt of 0 tokens (context 24)")) {
-            try WhisperSearch.run(dec, cross: cross, prompt: [], tokens: Self.tokens, options: WhisperSearchOptions())
+            try dec.forward(rows: [(0, 51), (0, 80)], states: &states, cross: cross, wantLogits: [false, true])
         }
     }
 }

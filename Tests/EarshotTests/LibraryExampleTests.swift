@@ -7,35 +7,46 @@ import EarshotTestSupport
 
 // EXAMPLE BEGIN
 func libraryExample(modelPath: String, audioPath: String) async throws -> String {
-    let model = try EarshotModel(path: modelPath)          // load once; share it between threads and sessions
-    let session = model.makeSession()
+    let model = try EarshotModel(path: modelPath)          // any .ear: Whisper, Qwen-Audio, Qwen-Audio-Chat
+    print(model.info.family, model.info.tasks)             // what it is and what it can do
+    let session = model.makeSession()                      // safe to use from any thread
 
-    // A task, tokens streamed through a callback (return false to stop early).
-    let task = AudioTask.transcribe(language: .en)
-    var options = session.defaultOptions(for: task)          // the model's generation config
-    options.maxTokens = 64
-    options.sampling.greedy = true
-    let result = try session.run(task, audio: .file(audioPath), options: options) { token in
-        print(token.text, terminator: "")
+    // Speech to text, any length, any family: segments come as they are decoded (return false to stop).
+    var options = TranscriptionOptions()
+    options.language = "en"
+    let transcript = try session.transcribe(.file(audioPath), options: options) { event in
+        if case .segment(let s) = event { print(TranscriptFormat.clock(s.start, comma: false), s.text) }
         return true
     }
-    print("\n" + result.stats.summary)
+    print(TranscriptFormat.srt.render(transcript))
+    print(transcript.stats.summary)
 
-    // A chat, tokens streamed as an AsyncSequence (cancelling the task stops generation).
-    let chat = model.makeChat()
-    var chatOptions = chat.defaultOptions                    // top_p 0.5, stop on <|im_end|> …
-    chatOptions.maxTokens = 64
-    for try await token in chat.stream("What does the speaker say?", audios: [audioPath], options: chatOptions) {
-        print(token.text, terminator: "")
+    // The same from Swift concurrency: cancelling the task stops the work.
+    let again = try await session.transcribe(.file(audioPath), options: options)
+    precondition(again.text == transcript.text)
+
+    // A conversation about the audio (Qwen-Audio models), tokens as an AsyncSequence.
+    if model.info.chats {
+        let chat = try model.makeChat()
+        var chatOptions = chat.defaultOptions                // top_p 0.5, stop on <|im_end|> …
+        chatOptions.maxTokens = 16
+        for try await token in chat.stream("What does the speaker say?", audios: [.file(audioPath)], options: chatOptions) {
+            print(token.text, terminator: "")
+        }
     }
-    return chat.history.last?.response ?? ""
+    return transcript.text
 }
 // EXAMPLE END
 
 @Suite struct LibraryExampleTests {
-    @Test func exampleRunsOnTheTinyModel() async throws {
-        let response = try await libraryExample(modelPath: try TinyEarModel.path(), audioPath: Fixtures.url("audio/jfk.wav").path)
-        #expect(!response.isEmpty)
+    @Test func exampleRunsOnAQwenAudioModel() async throws {
+        let text = try await libraryExample(modelPath: try TinyEarModel.path(), audioPath: Fixtures.url("audio/jfk.wav").path)
+        #expect(!text.isEmpty)
+    }
+
+    @Test func exampleRunsOnAWhisperModelWithTheSameCalls() async throws {
+        // The tiny random Whisper's text is noise; what matters is that the same calls run end to end.
+        _ = try await libraryExample(modelPath: try TinyWhisperEar.path(), audioPath: Fixtures.url("audio/jfk.wav").path)
     }
 
     @Test func docsShowTheCompiledExample() throws {
@@ -50,10 +61,11 @@ func libraryExample(modelPath: String, audioPath: String) async throws -> String
 
 /// The README's short library snippet, compiled (not run: it names a model file the tests do not have).
 func readmeSnippet() throws {
-    let model = try EarshotModel(path: "qwen-audio.q4.ear")     // once; Sendable, share it
-    let session = model.makeSession()
-    let result = try session.run(.transcribe(language: .en), audio: .file("speech.wav")) { token in
-        print(token.text, terminator: ""); return true          // return false to stop
+    let model = try EarshotModel(path: "whisper-tiny.en.q8.ear")   // or a Qwen-Audio .ear: same calls
+    let session = model.makeSession()                             // safe from any thread
+    let transcript = try session.transcribe(.file("speech.wav")) { event in
+        if case .segment(let s) = event { print(s.text) }         // segments as they are decoded
+        return true                                               // false stops
     }
-    _ = result
+    print(TranscriptFormat.srt.render(transcript))
 }

@@ -3,7 +3,7 @@
 // strings, the chat response rule, the KV-prefix cache, save → load → continue, sharing a model between threads.
 import Foundation
 import Testing
-import Earshot
+@testable import Earshot
 import EarshotTestSupport
 
 enum LibGoldens {
@@ -59,14 +59,13 @@ enum LibGoldens {
         let golden = LibGoldens.run("text_only")
         let text = golden["prompt"] as! String
         let s = model.makeSession()
-        var stats = GenerationStats()
-        let first = try s.generate(try s.prepare(raw: text, audios: [], stats: &stats), options: LibGoldens.greedy(20))
+        let first = try s.generate(try s.prompt(raw: text, audios: []), options: LibGoldens.greedy(20))
         #expect(first.ids == LibGoldens.ints(golden["greedy_ids"]))
         let long = text + String(repeating: " and then the model kept on speaking", count: 80)
-        let grown = try s.generate(try s.prepare(raw: long, audios: [], stats: &stats), options: LibGoldens.greedy(5))
+        let grown = try s.generate(try s.prompt(raw: long, audios: []), options: LibGoldens.greedy(5))
         #expect(grown.stats.reusedPromptTokens == 14 && grown.stats.promptTokens > 256)
         let fresh = model.makeSession()
-        let expected = try fresh.generate(try fresh.prepare(raw: long, audios: [], stats: &stats), options: LibGoldens.greedy(5))
+        let expected = try fresh.generate(try fresh.prompt(raw: long, audios: []), options: LibGoldens.greedy(5))
         #expect(grown.ids == expected.ids)
     }
 
@@ -162,7 +161,7 @@ enum LibGoldens {
     let model = LibGoldens.model
 
     @Test func twoGoldenTurnsWithThePrefixCache() throws {
-        let chat = model.makeChat()
+        let chat = try model.makeChat()
         var options = chat.defaultOptions
         options.sampling = .greedy
         options.maxTokens = 16
@@ -181,15 +180,15 @@ enum LibGoldens {
 
     @Test func saveLoadContinueEqualsUninterrupted() throws {
         let dir = try TemporaryDirectory("earshot-session")
-        var options = Chat(session: model.makeSession()).defaultOptions
+        var options = try model.makeChat().defaultOptions
         options.sampling = .greedy
         options.maxTokens = 16
-        let a = model.makeChat()
+        let a = try model.makeChat()
         _ = try a.send("What does the speaker say?", audios: [LibGoldens.jfk], options: options)
         try a.save(to: dir.path("a.chat"))
         let uninterrupted = try a.send("Summarise it in three words.", options: options)
 
-        let b = model.makeChat(system: "something else")
+        let b = try model.makeChat(system: "something else")
         try b.load(from: dir.path("a.chat"))
         #expect(b.system == Chat.defaultSystem && b.history.count == 1)
         let resumed = try b.send("Summarise it in three words.", options: options)
@@ -200,7 +199,7 @@ enum LibGoldens {
 
     @Test func damagedSessionFilesAreRefused() throws {
         let dir = try TemporaryDirectory("earshot-session-bad")
-        let chat = model.makeChat()
+        let chat = try model.makeChat()
         var options = chat.defaultOptions
         options.sampling = .greedy
         options.maxTokens = 2
@@ -222,7 +221,7 @@ enum LibGoldens {
     }
 
     @Test func responseRule() throws {
-        let tok = model.tokenizer
+        let tok = model.qwen!.tokenizer
         func reply(_ ids: [Int], _ reason: StopReason = .maxTokens) throws -> String {
             try Chat.response(for: GenerationResult(ids: ids, text: "", stopReason: reason, stats: GenerationStats()), tokenizer: tok)
         }
@@ -241,18 +240,17 @@ enum LibGoldens {
     }
 
     @Test func theWindowDropsOldTurns() throws {
-        let chat = model.makeChat()
+        let chat = try model.makeChat()
         var options = chat.defaultOptions
         options.sampling = .greedy
         options.maxTokens = 3
         _ = try chat.send("First question.", options: options)
         _ = try chat.send("Second question.", options: options)
         chat.maxWindowTokens = 40      // system (10) + one text turn fits; two do not
-        var stats = GenerationStats()
-        let (_, kept) = try chat.prompt(for: "Third.", stats: &stats)
+        let (_, kept, _) = try chat.prompt(text: "Third.", audios: [])
         #expect(kept == 1)
         chat.maxWindowTokens = 6144
-        let (_, all) = try chat.prompt(for: "Third.", stats: &stats)
+        let (_, all, _) = try chat.prompt(text: "Third.", audios: [])
         #expect(all == 2)
     }
 }

@@ -175,7 +175,7 @@ extension Kernels {
             return
         }
         // Split each head's queries into chunks when there are too few heads to keep every thread busy.
-        let threads = ThreadPool.shared.activeThreads
+        let threads = ThreadPool.current.activeThreads
         let blocks = (tokens &+ flashQueryBlock &- 1) / flashQueryBlock
         let chunks = Swift.max(1, Swift.min(blocks, (2 &* threads &+ heads &- 1) / heads))
         let blocksPerChunk = (blocks &+ chunks &- 1) / chunks
@@ -191,7 +191,7 @@ extension Kernels {
         }
         let items = heads &* chunks
         if items > 1 && threads > 1 {
-            ThreadPool.shared.parallelFor(items, body)
+            ThreadPool.current.parallelFor(items, body)
         } else {
             for i in 0..<items { body(i) }
         }
@@ -211,7 +211,7 @@ extension Kernels {
             // Decode: each thread takes a contiguous block of heads and walks the cache position by position,
             // so it reads its heads' slice of every cached row in one run (a page-local stream) instead of one
             // 2·headDim-byte piece per 8 KB row, head after head.
-            let threads = heads > 1 && work >= 16_384 ? Swift.min(heads, ThreadPool.shared.activeThreads) : 1
+            let threads = heads > 1 && work >= 16_384 ? Swift.min(heads, ThreadPool.current.activeThreads) : 1
             let per = (heads &+ threads &- 1) / threads
             let block: (Int) -> Void = { i in
                 let h0 = i &* per, h1 = Swift.min(heads, h0 &+ per)
@@ -221,7 +221,7 @@ extension Kernels {
                                            headDim: headDim, scale: scale, causal: causal, out: out, outStride: outStride)
                 }
             }
-            if threads > 1 { ThreadPool.shared.parallelFor(threads, block) } else { block(0) }
+            if threads > 1 { ThreadPool.current.parallelFor(threads, block) } else { block(0) }
             return
         }
         let body: (Int) -> Void = { h in
@@ -230,7 +230,7 @@ extension Kernels {
                           causal: causal, out: out, outStride: outStride)
         }
         if heads > 1 && work >= 16_384 {
-            ThreadPool.shared.parallelFor(heads, body)
+            ThreadPool.current.parallelFor(heads, body)
         } else {
             for h in 0..<heads { body(h) }
         }

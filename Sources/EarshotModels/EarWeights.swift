@@ -1,9 +1,8 @@
-// EarWeights: the model's WeightSource over a memory-mapped `.ear` file — tensors are viewed in place
-// (zero-copy); the model keeps this object (and so the mapping) alive. Also reads the model config
-// from the file's metadata.
+// EarWeights: the model's WeightSource over an opened, memory-mapped `.ear` file — tensors are viewed in
+// place (zero-copy); the model keeps this object (and so the mapping) alive. Also reads the model config
+// from the file's metadata. No I/O of its own: the file was opened and validated by `EarFile`.
 import EarshotFormat
 import EarshotKernels
-import EarshotModels
 
 public final class EarWeights: WeightSource, @unchecked Sendable {   // immutable after init
     public let file: EarFile
@@ -13,8 +12,11 @@ public final class EarWeights: WeightSource, @unchecked Sendable {   // immutabl
     /// Opens, maps and validates `path`.
     public convenience init(path: String) throws(EarError) { self.init(file: try EarFile(path: path)) }
 
+    /// The tensor, or nil when the file has none of that name (or it is an integer tensor, which no model
+    /// reads as weights). Offsets and sizes were validated when the file was opened.
     public func tensor(named name: String) -> TensorView? {
-        guard let info = try? file.tensor(named: name), let type = EarWeights.weightType(info.dtype) else { return nil }
+        guard file.hasTensor(named: name), let info = try? file.tensor(named: name),
+              let type = EarWeights.weightType(info.dtype) else { return nil }
         return TensorView(name: name, shape: info.shape, type: type, base: file.bytes(of: info).baseAddress!)
     }
 

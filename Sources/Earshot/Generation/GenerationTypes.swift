@@ -135,5 +135,3 @@ public final class CancellationFlag: @unchecked Sendable {
     public var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return flag }
 }
 
-/// Seconds since an arbitrary start (monotonic).
-@inline(__always) func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
