@@ -20,15 +20,26 @@ public struct QwenLMConfig: Sendable, Equatable {
     public var seqLength: Int           // drives dynamic NTK and logn
     public var useDynamicNTK: Bool
     public var useLognAttn: Bool
+    /// Key/value heads (grouped-query attention when < numHeads; Qwen2). numHeads % numKVHeads == 0.
+    public var numKVHeads: Int
+    /// The output projection is the token embedding (Qwen2 small models); no `output.weight` tensor.
+    public var tiedEmbeddings: Bool
 
     public var ffnDim: Int { intermediateSize / 2 }
+    /// Query width P = heads · headDim (rows of attn_q, columns of attn_output).
     public var projectionSize: Int { numHeads * headDim }
+    /// Key (and value) width KVP = kvHeads · headDim: one KV-cache row.
+    public var kvProjectionSize: Int { numKVHeads * headDim }
+    /// Rows of the fused attn_qkv matrix: q, then k, then v (P + 2·KVP; 3P without GQA).
+    public var qkvRows: Int { projectionSize + 2 * kvProjectionSize }
 
     public init(hiddenSize: Int, numLayers: Int, numHeads: Int, headDim: Int, intermediateSize: Int, vocabSize: Int,
-                rmsNormEps: Float, ropeBase: Double, seqLength: Int, useDynamicNTK: Bool, useLognAttn: Bool) {
+                rmsNormEps: Float, ropeBase: Double, seqLength: Int, useDynamicNTK: Bool, useLognAttn: Bool,
+                numKVHeads: Int? = nil, tiedEmbeddings: Bool = false) {
         self.hiddenSize = hiddenSize; self.numLayers = numLayers; self.numHeads = numHeads; self.headDim = headDim
         self.intermediateSize = intermediateSize; self.vocabSize = vocabSize; self.rmsNormEps = rmsNormEps
         self.ropeBase = ropeBase; self.seqLength = seqLength; self.useDynamicNTK = useDynamicNTK; self.useLognAttn = useLognAttn
+        self.numKVHeads = numKVHeads ?? numHeads; self.tiedEmbeddings = tiedEmbeddings
     }
 
     /// Dynamic-NTK alpha for a prefill of `length` tokens: max(1, 2^ceil(log2(length/seqLength) + 1) − 1).
@@ -50,8 +61,8 @@ public struct QwenLMConfig: Sendable, Equatable {
                        ("seq_length", seqLength)] where v <= 0 {
             throw .badConfig(key: k, reason: "must be positive, got \(v)")
         }
-        guard projectionSize == hiddenSize else {
-            throw .badConfig(key: "head_dim", reason: "heads × head_dim = \(projectionSize) must equal hidden_size \(hiddenSize)")
+        guard numKVHeads > 0, numHeads % numKVHeads == 0 else {
+            throw .badConfig(key: "num_kv_heads", reason: "\(numKVHeads) must be positive and divide num_heads \(numHeads)")
         }
         guard headDim % 2 == 0 else { throw .badConfig(key: "head_dim", reason: "must be even for RoPE, got \(headDim)") }
     }
