@@ -31,7 +31,7 @@ public struct PlannedTensor: Sendable {
     /// Source bytes read to make it.
     public var sourceBytes: Int { rows.sourceBytes }
     /// True when every row is copied block for block from the source (no re-quantization).
-    public var isRelaid: Bool { rows.canRelay(to: type) && type != .f32 }
+    public var isRelaid: Bool { rows.relaysEveryRow(to: type) && type != .f32 }
 }
 
 /// A validated input model, ready to convert: its planned tensors, blobs and metadata.

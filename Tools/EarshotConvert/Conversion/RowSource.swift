@@ -13,8 +13,10 @@ public protocol RowSource: Sendable {
     var sourceBytes: Int { get }
     /// Rows r0 ..< r0+n as f32 into `out` [n × cols].
     func decode(rows r0: Int, count n: Int, into out: UnsafeMutablePointer<Float>)
-    /// Whether every row can be re-laid into `type` without re-quantizing (checked before planning sizes).
+    /// Whether rows can be re-laid into `type` without re-quantizing (some rows, for a stack of mixed parts).
     func canRelay(to type: WeightType) -> Bool
+    /// Whether every row can (for the report: a tensor copied block for block).
+    func relaysEveryRow(to type: WeightType) -> Bool
     /// Re-lays row r into `dst` (`type.rowBytes(cols:)` bytes); false when this row's values do not fit
     /// `type` exactly, and the caller quantizes the decoded row instead.
     func relay(row r: Int, to type: WeightType, into dst: UnsafeMutableRawPointer) -> Bool
@@ -24,6 +26,7 @@ public protocol RowSource: Sendable {
 
 extension RowSource {
     public func canRelay(to type: WeightType) -> Bool { false }
+    public func relaysEveryRow(to type: WeightType) -> Bool { canRelay(to: type) }
     public func relay(row r: Int, to type: WeightType, into dst: UnsafeMutableRawPointer) -> Bool { false }
     public func release(rows r0: Int, count n: Int) {}
 }
@@ -107,6 +110,7 @@ public struct StackedRows: RowSource {
     }
 
     public func canRelay(to type: WeightType) -> Bool { parts.contains { $0.canRelay(to: type) } }
+    public func relaysEveryRow(to type: WeightType) -> Bool { parts.allSatisfy { $0.relaysEveryRow(to: type) } }
 
     public func relay(row r: Int, to type: WeightType, into dst: UnsafeMutableRawPointer) -> Bool {
         var ok = false
