@@ -119,7 +119,7 @@ struct EarshotConvertCommand: ParsableCommand {
                     print("\(p.canonicalName.padding(toLength: 34, withPad: " ", startingAt: 0)) \(p.type)\(p.isRelaid ? " (re-laid)" : "")  \(p.shape)  ← \(p.sourceName)")
                 }
             }
-            print(source.summary)
+            if !quiet { print(source.summary) }
             print("checkpoint OK: \(plan.count) tensors, \(formatCount(params)) weights; recipe \(recipe.name) → "
                 + "\(formatBytes(bytes)) of tensors, \(String(format: "%.2f", 8 * Double(bytes) / Double(params))) bits/weight")
             return
