@@ -39,7 +39,7 @@ import EarshotTokenizer
             let text = try tok.decode(out.ids.filter { $0 < tok.ranks.count })
             print("\(URL(fileURLWithPath: path).lastPathComponent): \(prompt)\(text)  [ids \(out.ids.prefix(12))…, \(String(format: "%.1f", Date().timeIntervalSince(started))) s]")
             #expect(text.contains("return"), "\(path): \(text)")
-            #expect(text.contains("if n") && text.contains("fibonacci(n"), "\(path): \(text)")
+            #expect(text.contains("if n") && text.contains("n == 1"), "\(path): \(text)")   // base cases of the recursion
         }
     }
 }
