@@ -1,6 +1,7 @@
 // KVCache: the LLM's keys (RoPE applied) and values for every layer, preallocated for `capacity` tokens,
 // stored as f16 (default, half the memory) or f32. Also remembers the dynamic-NTK alpha fixed at prefill.
-//   keys[l], values[l]: [capacity × P] (P = heads · headDim), row p = position p.
+//   keys[l], values[l]: [capacity × KVP] (KVP = kvHeads · headDim: only the key/value heads, fewer than the
+//   query heads with GQA), row p = position p.
 import EarshotKernels
 
 public final class KVCache: @unchecked Sendable {
@@ -21,7 +22,7 @@ public final class KVCache: @unchecked Sendable {
         self.precision = precision
         self.capacity = max(capacity, 1)
         layers = config.numLayers
-        rowSize = config.projectionSize
+        rowSize = config.kvProjectionSize
         elementSize = precision == .f16 ? 2 : 4
         let bytes = 2 * layers * self.capacity * rowSize * elementSize
         storage = .allocate(byteCount: bytes, alignment: 64)

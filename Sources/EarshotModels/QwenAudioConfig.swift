@@ -20,15 +20,26 @@ public struct QwenLMConfig: Sendable, Equatable {
     public var seqLength: Int           // drives dynamic NTK and logn
     public var useDynamicNTK: Bool
     public var useLognAttn: Bool
+    /// Key/value heads (grouped-query attention when < numHeads; Qwen2). numHeads % numKVHeads == 0.
+    public var numKVHeads: Int
+    /// The output projection is the token embedding (Qwen2 small models); no `output.weight` tensor.
+    public var tiedEmbeddings: Bool
 
     public var ffnDim: Int { intermediateSize / 2 }
+    /// Query width P = heads · headDim (rows of attn_q, columns of attn_output).
     public var projectionSize: Int { numHeads * headDim }
+    /// Key (and value) width KVP = kvHeads · headDim: one KV-cache row.
+    public var kvProjectionSize: Int { numKVHeads * headDim }
+    /// Rows of the fused attn_qkv matrix: q, then k, then v (P + 2·KVP; 3P without GQA).
+    public var qkvRows: Int { projectionSize + 2 * kvProjectionSize }
 
     public init(hiddenSize: Int, numLayers: Int, numHeads: Int, headDim: Int, intermediateSize: Int, vocabSize: Int,
-                rmsNormEps: Float, ropeBase: Double, seqLength: Int, useDynamicNTK: Bool, useLognAttn: Bool) {
+                rmsNormEps: Float, ropeBase: Double, seqLength: Int, useDynamicNTK: Bool, useLognAttn: Bool,
+                numKVHeads: Int? = nil, tiedEmbeddings: Bool = false) {
         self.hiddenSize = hiddenSize; self.numLayers = numLayers; self.numHeads = numHeads; self.headDim = headDim
         self.intermediateSize = intermediateSize; self.vocabSize = vocabSize; self.rmsNormEps = rmsNormEps
         self.ropeBase = ropeBase; self.seqLength = seqLength; self.useDynamicNTK = useDynamicNTK; self.useLognAttn = useLognAttn
+        self.numKVHeads = numKVHeads ?? numHeads; self.tiedEmbeddings = tiedEmbeddings
     }
 
     /// Dynamic-NTK alpha for a prefill of `length` tokens: max(1, 2^ceil(log2(length/seqLength) + 1) − 1).
@@ -50,8 +61,8 @@ public struct QwenLMConfig: Sendable, Equatable {
                        ("seq_length", seqLength)] where v <= 0 {
             throw .badConfig(key: k, reason: "must be positive, got \(v)")
         }
-        guard projectionSize == hiddenSize else {
-            throw .badConfig(key: "head_dim", reason: "heads × head_dim = \(projectionSize) must equal hidden_size \(hiddenSize)")
+        guard numKVHeads > 0, numHeads % numKVHeads == 0 else {
+            throw .badConfig(key: "num_kv_heads", reason: "\(numKVHeads) must be positive and divide num_heads \(numHeads)")
         }
         guard headDim % 2 == 0 else { throw .badConfig(key: "head_dim", reason: "must be even for RoPE, got \(headDim)") }
     }
@@ -144,15 +155,15 @@ public struct QwenAudioConfig: Sendable, Equatable {
             default: throw .badConfig(key: k, reason: "not a boolean")
             }
         }
-        if case .string(let arch)? = m["general.architecture"], arch != "qwen-audio" {
-            throw .badConfig(key: "general.architecture", reason: "'\(arch)' is not qwen-audio")
+        if case .string(let arch)? = m[MetadataKeys.architecture], arch != MetadataKeys.Architecture.qwenAudio {
+            throw .badConfig(key: MetadataKeys.architecture, reason: "'\(arch)' is not qwen-audio")
         }
         let llm = QwenLMConfig(
-            hiddenSize: try int("qwen.hidden_size"), numLayers: try int("qwen.num_layers"), numHeads: try int("qwen.num_heads"),
-            headDim: try int("qwen.head_dim"), intermediateSize: try int("qwen.intermediate_size"),
-            vocabSize: try int("qwen.vocab_size"), rmsNormEps: Float(try double("qwen.rms_norm_eps")),
-            ropeBase: try double("qwen.rope_base"), seqLength: try int("qwen.seq_length"),
-            useDynamicNTK: try bool("qwen.use_dynamic_ntk", default: true), useLognAttn: try bool("qwen.use_logn_attn", default: true))
+            hiddenSize: try int(MetadataKeys.hiddenSize), numLayers: try int(MetadataKeys.numLayers), numHeads: try int(MetadataKeys.numHeads),
+            headDim: try int(MetadataKeys.headDim), intermediateSize: try int(MetadataKeys.intermediateSize),
+            vocabSize: try int(MetadataKeys.vocabSize), rmsNormEps: Float(try double(MetadataKeys.rmsNormEps)),
+            ropeBase: try double(MetadataKeys.ropeBase), seqLength: try int(MetadataKeys.seqLength),
+            useDynamicNTK: try bool(MetadataKeys.useDynamicNTK, default: true), useLognAttn: try bool(MetadataKeys.useLognAttn, default: true))
         let audio = AudioEncoderConfig(
             nMels: try int("audio.n_mels"), nCtx: try int("audio.n_ctx"), nState: try int("audio.n_state"),
             nHead: try int("audio.n_head"), nLayer: try int("audio.n_layer"), outputDim: try int("audio.output_dim"),
@@ -172,13 +183,13 @@ public struct QwenAudioConfig: Sendable, Equatable {
         func put(_ key: String, _ from: [String: Any], _ hf: String) {
             if let i = from[hf] as? Int { m[key] = .int(i) } else if let d = from[hf] as? Double { m[key] = .double(d) }
         }
-        put("qwen.hidden_size", c, "hidden_size"); put("qwen.num_layers", c, "num_hidden_layers")
-        put("qwen.num_heads", c, "num_attention_heads"); put("qwen.head_dim", c, "kv_channels")
-        put("qwen.intermediate_size", c, "intermediate_size"); put("qwen.vocab_size", c, "vocab_size")
-        put("qwen.rms_norm_eps", c, "layer_norm_epsilon"); put("qwen.rope_base", c, "rotary_emb_base")
-        put("qwen.seq_length", c, "seq_length")
-        if let b = c["use_dynamic_ntk"] as? Bool { m["qwen.use_dynamic_ntk"] = .bool(b) }
-        if let b = c["use_logn_attn"] as? Bool { m["qwen.use_logn_attn"] = .bool(b) }
+        put(MetadataKeys.hiddenSize, c, "hidden_size"); put(MetadataKeys.numLayers, c, "num_hidden_layers")
+        put(MetadataKeys.numHeads, c, "num_attention_heads"); put(MetadataKeys.headDim, c, "kv_channels")
+        put(MetadataKeys.intermediateSize, c, "intermediate_size"); put(MetadataKeys.vocabSize, c, "vocab_size")
+        put(MetadataKeys.rmsNormEps, c, "layer_norm_epsilon"); put(MetadataKeys.ropeBase, c, "rotary_emb_base")
+        put(MetadataKeys.seqLength, c, "seq_length")
+        if let b = c["use_dynamic_ntk"] as? Bool { m[MetadataKeys.useDynamicNTK] = .bool(b) }
+        if let b = c["use_logn_attn"] as? Bool { m[MetadataKeys.useLognAttn] = .bool(b) }
         for k in ["n_mels", "n_ctx", "n_state", "n_head", "n_layer", "output_dim", "audio_start_id"] { put("audio." + k, a, k) }
         if let p = c["rotary_pct"] as? Double, p != 1 { throw .badConfig(key: "rotary_pct", reason: "only 1.0 is supported, got \(p)") }
         try self.init(metadata: m)
@@ -189,13 +200,13 @@ public struct QwenAudioConfig: Sendable, Equatable {
     /// The metadata keys and values the converter writes for this config.
     public var metadata: [String: ConfigValue] {
         [
-            "general.architecture": .string("qwen-audio"),
-            "qwen.hidden_size": .int(llm.hiddenSize), "qwen.num_layers": .int(llm.numLayers),
-            "qwen.num_heads": .int(llm.numHeads), "qwen.head_dim": .int(llm.headDim),
-            "qwen.intermediate_size": .int(llm.intermediateSize), "qwen.vocab_size": .int(llm.vocabSize),
-            "qwen.rms_norm_eps": .double(Double(llm.rmsNormEps)), "qwen.rope_base": .double(llm.ropeBase),
-            "qwen.seq_length": .int(llm.seqLength), "qwen.use_dynamic_ntk": .bool(llm.useDynamicNTK),
-            "qwen.use_logn_attn": .bool(llm.useLognAttn),
+            MetadataKeys.architecture: .string(MetadataKeys.Architecture.qwenAudio),
+            MetadataKeys.hiddenSize: .int(llm.hiddenSize), MetadataKeys.numLayers: .int(llm.numLayers),
+            MetadataKeys.numHeads: .int(llm.numHeads), MetadataKeys.headDim: .int(llm.headDim),
+            MetadataKeys.intermediateSize: .int(llm.intermediateSize), MetadataKeys.vocabSize: .int(llm.vocabSize),
+            MetadataKeys.rmsNormEps: .double(Double(llm.rmsNormEps)), MetadataKeys.ropeBase: .double(llm.ropeBase),
+            MetadataKeys.seqLength: .int(llm.seqLength), MetadataKeys.useDynamicNTK: .bool(llm.useDynamicNTK),
+            MetadataKeys.useLognAttn: .bool(llm.useLognAttn),
             "audio.n_mels": .int(audio.nMels), "audio.n_ctx": .int(audio.nCtx), "audio.n_state": .int(audio.nState),
             "audio.n_head": .int(audio.nHead), "audio.n_layer": .int(audio.nLayer), "audio.output_dim": .int(audio.outputDim),
             "audio.audio_start_id": .int(audio.audioStartId),

@@ -1,18 +1,21 @@
-// QwenLM: the QWen-7B-style decoder of Qwen-Audio (modeling_qwen.py `QWenModel` + `lm_head`), one definition
-// for every weight type (the matrices are `WeightMatrix` views; `Kernels.matmul` handles each type).
+// QwenLM: the Qwen LLM decoder — Qwen-Audio's QWen-7B (modeling_qwen.py `QWenModel` + `lm_head`) and the
+// Qwen2 text models (modeling_qwen2.py `Qwen2ForCausalLM`) in one definition, for every weight type (the
+// matrices are `WeightMatrix` views; `Kernels.matmul` handles each type).
 //
 //   x = embed(ids) with audio spans spliced over <audio> … </audio> (inclusive)        [T × H]
-//   per layer:  u = RMSNorm(x);  qkv = c_attn(u) + bias  [T × 3P]
-//               q, k ← rotate-half RoPE (dynamic-NTK base); q ·= logn(p) past seq_length
-//               k, v → KV cache;  a = causal attention(q, cache)  [T × P];  x += c_proj(a)
-//               u = RMSNorm(x);  x += down(up(u) ⊙ SiLU(gate(u)))      (gate = HF w2, up = HF w1)
-//   h = RMSNorm(x) (ln_f);  logits = lm_head · h   [V]
+//   per layer:  u = RMSNorm(x);  qkv = attn_qkv(u) + bias  [T × (P + 2·KVP)]   (q | k | v; Qwen2's separate
+//               q/k/v and their biases are stacked at conversion; KVP = P without GQA)
+//               q, k ← rotate-half RoPE (dynamic-NTK base if enabled); q ·= logn(p) past seq_length (if enabled)
+//               k, v → KV cache (kvHeads heads per row);  a = causal attention(q, cache)  [T × P]
+//               (query head h reads KV head h / (heads/kvHeads));  x += attn_output(a)
+//               u = RMSNorm(x);  x += down(up(u) ⊙ SiLU(gate(u)))      (gate = HF w2 / gate_proj, up = w1 / up_proj)
+//   h = RMSNorm(x) (ln_f / norm);  logits = output · h   [V]   (output = token_embd when tied)
 import EarshotKernels
 
 public final class QwenLM: @unchecked Sendable {   // immutable after init
     struct Layer {
         let attnNorm: [Float]
-        let qkv: WeightMatrix, qkvBias: [Float]   // [3P × H], [3P]
+        let qkv: WeightMatrix, qkvBias: [Float]   // [(P + 2·KVP) × H], [P + 2·KVP]
         let attnOut: WeightMatrix                  // [H × P]
         let ffnNorm: [Float]
         let up: WeightMatrix, gate: WeightMatrix   // [F × H]
@@ -23,12 +26,13 @@ public final class QwenLM: @unchecked Sendable {   // immutable after init
     let tokenEmbedding: WeightMatrix              // [V × H]
     let layers: [Layer]
     let outputNorm: [Float]
-    let output: WeightMatrix                      // [V × H]
+    let output: WeightMatrix                      // [V × H]; the token embedding itself when tied
     private let owner: AnyObject
 
     public init(config: QwenLMConfig, weights: some WeightSource) throws(ModelError) {
         try config.validate()
         let H = config.hiddenSize, P = config.projectionSize, F = config.ffnDim, V = config.vocabSize
+        let QKV = config.qkvRows
         self.config = config
         owner = weights
         tokenEmbedding = try weights.matrix(TensorNames.tokenEmbedding, rows: V, cols: H)
@@ -37,8 +41,8 @@ public final class QwenLM: @unchecked Sendable {   // immutable after init
             func n(_ p: String) -> String { TensorNames.block(l, p) }
             layers.append(Layer(
                 attnNorm: try weights.floats(n("attn_norm.weight"), shape: [H]),
-                qkv: try weights.matrix(n("attn_qkv.weight"), rows: 3 * P, cols: H),
-                qkvBias: try weights.floats(n("attn_qkv.bias"), shape: [3 * P]),
+                qkv: try weights.matrix(n("attn_qkv.weight"), rows: QKV, cols: H),
+                qkvBias: try weights.floats(n("attn_qkv.bias"), shape: [QKV]),
                 attnOut: try weights.matrix(n("attn_output.weight"), rows: H, cols: P),
                 ffnNorm: try weights.floats(n("ffn_norm.weight"), shape: [H]),
                 up: try weights.matrix(n("ffn_up.weight"), rows: F, cols: H),
@@ -47,7 +51,14 @@ public final class QwenLM: @unchecked Sendable {   // immutable after init
         }
         self.layers = layers
         outputNorm = try weights.floats(TensorNames.outputNorm, shape: [H])
-        output = try weights.matrix(TensorNames.output, rows: V, cols: H)
+        if config.tiedEmbeddings {
+            guard weights.tensor(named: TensorNames.output) == nil else {
+                throw .badConfig(key: MetadataKeys.tiedEmbeddings, reason: "true, but the file also has \(TensorNames.output)")
+            }
+            output = tokenEmbedding
+        } else {
+            output = try weights.matrix(TensorNames.output, rows: V, cols: H)
+        }
     }
 
     /// Token embeddings [ids.count × H].
@@ -98,12 +109,13 @@ public final class QwenLM: @unchecked Sendable {   // immutable after init
     /// An empty cache fixes the NTK alpha from T. Returns the final-norm hidden states [T × H].
     public func forward(_ xIn: [Float], cache: KVCache, probe: Probe? = nil) throws(ModelError) -> [Float] {
         let H = config.hiddenSize, P = config.projectionSize, F = config.ffnDim
-        let heads = config.numHeads, hd = config.headDim
+        let KVP = config.kvProjectionSize, QKV = config.qkvRows
+        let heads = config.numHeads, kvHeads = config.numKVHeads, hd = config.headDim
         guard xIn.count % H == 0 else { throw .badInput("\(xIn.count) values are not whole rows of \(H)") }
         let T = xIn.count / H
         let start = cache.length
         guard start + T <= cache.capacity else { throw .contextFull(needed: start + T, capacity: cache.capacity) }
-        guard cache.layers == config.numLayers, cache.rowSize == P else { throw .badInput("the KV cache was made for another model") }
+        guard cache.layers == config.numLayers, cache.rowSize == KVP else { throw .badInput("the KV cache was made for another model") }
         if start == 0 { cache.ntkAlpha = config.ntkAlpha(forPrefillLength: T) }
         let rope = RotaryTable(config: config, alpha: cache.ntkAlpha).tables(first: start, count: T)
         let logn: [Float]? = config.useLognAttn && start + T > config.seqLength
@@ -111,7 +123,7 @@ public final class QwenLM: @unchecked Sendable {   // immutable after init
 
         var x = xIn
         var u = [Float](repeating: 0, count: T * H)
-        var qkv = [Float](repeating: 0, count: T * 3 * P)
+        var qkv = [Float](repeating: 0, count: T * QKV)
         var att = [Float](repeating: 0, count: T * P)
         var o = [Float](repeating: 0, count: T * H)
         var up = [Float](repeating: 0, count: T * F), gate = up
@@ -119,30 +131,30 @@ public final class QwenLM: @unchecked Sendable {   // immutable after init
         for (l, layer) in layers.enumerated() {
             Kernels.rmsNorm(x, weight: layer.attnNorm, eps: config.rmsNormEps, rows: T, dim: H, &u)
             Kernels.matmul(layer.qkv, u, tokens: T, &qkv)
-            Kernels.addBias(&qkv, layer.qkvBias, rows: T, dim: 3 * P)
+            Kernels.addBias(&qkv, layer.qkvBias, rows: T, dim: QKV)
             qkv.withUnsafeMutableBufferPointer { b in
-                let q = b.baseAddress!, k = q + P, v = q + 2 * P
+                let q = b.baseAddress!, k = q + P, v = k + KVP
                 rope.cos.withUnsafeBufferPointer { c in rope.sin.withUnsafeBufferPointer { s in
-                    Kernels.ropeRotateHalf(k, tokens: T, heads: heads, headDim: hd, rowStride: 3 * P,
+                    Kernels.ropeRotateHalf(k, tokens: T, heads: kvHeads, headDim: hd, rowStride: QKV,
                                            cos: c.baseAddress!, sin: s.baseAddress!, scale: nil)
                     if let logn {
                         logn.withUnsafeBufferPointer { g in
-                            Kernels.ropeRotateHalf(q, tokens: T, heads: heads, headDim: hd, rowStride: 3 * P,
+                            Kernels.ropeRotateHalf(q, tokens: T, heads: heads, headDim: hd, rowStride: QKV,
                                                    cos: c.baseAddress!, sin: s.baseAddress!, scale: g.baseAddress!)
                         }
                     } else {
-                        Kernels.ropeRotateHalf(q, tokens: T, heads: heads, headDim: hd, rowStride: 3 * P,
+                        Kernels.ropeRotateHalf(q, tokens: T, heads: heads, headDim: hd, rowStride: QKV,
                                                cos: c.baseAddress!, sin: s.baseAddress!, scale: nil)
                     }
                 } }
                 let keys = cache.keys(l), values = cache.values(l)
                 for t in 0..<T {
-                    keys.store(k + t * 3 * P, count: P, at: (start + t) * P)
-                    values.store(v + t * 3 * P, count: P, at: (start + t) * P)
+                    keys.store(k + t * QKV, count: KVP, at: (start + t) * KVP)
+                    values.store(v + t * QKV, count: KVP, at: (start + t) * KVP)
                 }
-                Kernels.attention(q: q, qStride: 3 * P, tokens: T, firstPosition: start, keys: keys, values: values,
-                                  kvStride: P, keyCount: start + T, heads: heads, headDim: hd, scale: scale,
-                                  causal: true, out: &att, outStride: P)
+                Kernels.attention(q: q, qStride: QKV, tokens: T, firstPosition: start, keys: keys, values: values,
+                                  kvStride: KVP, keyCount: start + T, heads: heads, kvHeads: kvHeads, headDim: hd,
+                                  scale: scale, causal: true, out: &att, outStride: P)
             }
             Kernels.matmul(layer.attnOut, att, tokens: T, &o)
             accumulate(&x, o, count: T * H)

@@ -123,6 +123,22 @@ func checkNN(_ h: inout Harness) {
                     + (causal ? " causal" : " bidirectional") + (useF16 ? " f16" : " f32") + " fast vs reference")
         }
     }
+    // Grouped-query attention (6 query heads on 2 KV heads): blocked and decode paths.
+    for (tokens, keys) in [(1, 41), (3, 30), (20, 64)] {
+        let heads = 6, kvHeads = 2, hd = 16, qStride = heads * hd, kvStride = kvHeads * hd
+        let q = values(tokens * qStride, seed: UInt64(tokens + 5 * keys))
+        var k = values(keys * kvStride, seed: UInt64(keys + 7)), v = values(keys * kvStride, seed: UInt64(keys + 8))
+        var of = [Float](repeating: 0, count: tokens * qStride), orf = of
+        k.withUnsafeMutableBufferPointer { kp in v.withUnsafeMutableBufferPointer { vp in
+            Kernels.attention(q: q, qStride: qStride, tokens: tokens, firstPosition: keys - tokens, keys: .f32(kp.baseAddress!),
+                              values: .f32(vp.baseAddress!), kvStride: kvStride, keyCount: keys, heads: heads, kvHeads: kvHeads,
+                              headDim: hd, scale: 0.25, causal: true, out: &of, outStride: qStride)
+            Reference.attention(q: q, qStride: qStride, tokens: tokens, firstPosition: keys - tokens, keys: .f32(kp.baseAddress!),
+                                values: .f32(vp.baseAddress!), kvStride: kvStride, keyCount: keys, heads: heads, kvHeads: kvHeads,
+                                headDim: hd, scale: 0.25, causal: true, out: &orf, outStride: qStride)
+        } }
+        h.check(maxAbsDiff(of, orf) < 1e-5, "attention GQA 6/2 t" + String(tokens) + " k" + String(keys) + " fast vs reference")
+    }
 }
 
 @main struct Main {

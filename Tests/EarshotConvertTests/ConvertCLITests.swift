@@ -17,6 +17,26 @@ import EarshotTestSupport
         }
     }
 
+    /// A GGUF file converts through the same command (the tiny Qwen2 fixture); a truncated one is refused.
+    @Test func convertsAGGUFFile() throws {
+        let out = try scratchDirectory("cli-gguf")
+        defer { cleanup(out) }
+        let gguf = Fixtures.url("qwen2-tiny/untied.gguf").path
+        let dry = try run([gguf, "--dry-run", "--quant", "q8"])
+        #expect(dry.exitCode == 0 && dry.stdout.contains("GGUF v3 qwen2: 2 layers, hidden 64, FFN 128, 4/2 heads × 16"))
+        #expect(dry.stdout.contains("blk.0.attn_qkv.weight") && dry.stdout.contains("[128, 64]"))
+        let r = try run([gguf, "--quant", "q8"], in: out)
+        #expect(r.exitCode == 0 && r.stdout.contains("wrote untied.q8.ear"), "\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("untied.q8.ear").path))
+
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: gguf))
+        let cut = out.appendingPathComponent("cut.gguf")
+        try bytes.prefix(bytes.count - 1000).write(to: cut)
+        let bad = try run([cut.path, "-o", out.appendingPathComponent("cut.ear").path])
+        #expect(bad.exitCode == 1 && bad.stderr.hasPrefix("error: GGUF file") && bad.stderr.contains("past the end of the file"), "\(bad.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("cut.ear").path))
+    }
+
     @Test func refusalsPrintOneClearErrorLine() throws {
         let dir = try scratchDirectory("cli-refuse")
         defer { cleanup(dir) }

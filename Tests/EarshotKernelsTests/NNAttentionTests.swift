@@ -8,8 +8,11 @@ import Testing
     struct Case: Sendable, CustomStringConvertible {
         var causal: Bool, f16: Bool, tokens: Int, keyCount: Int, heads: Int, headDim: Int
         var range: Float = 1, scale: Float = 0.125
+        /// Key/value heads (GQA when < heads); 0 = heads.
+        var kvHeads = 0
+        var kv: Int { kvHeads == 0 ? heads : kvHeads }
         var description: String {
-            "\(causal ? "causal" : "bidir") \(f16 ? "f16" : "f32") \(tokens)q×\(keyCount)k \(heads)×\(headDim) range \(range)"
+            "\(causal ? "causal" : "bidir") \(f16 ? "f16" : "f32") \(tokens)q×\(keyCount)k \(heads)/\(kv)×\(headDim) range \(range)"
         }
     }
 
@@ -27,13 +30,22 @@ import Testing
         Case(causal: true, f16: true, tokens: 1, keyCount: 300, heads: 5, headDim: 64),
         Case(causal: true, f16: false, tokens: 3, keyCount: 300, heads: 5, headDim: 64),
         Case(causal: false, f16: true, tokens: 2, keyCount: 260, heads: 7, headDim: 40, range: 3, scale: 0.5),
+        // Grouped-query attention (query head h reads KV head h / (heads/kvHeads)): blocked prefill path …
+        Case(causal: true, f16: true, tokens: 40, keyCount: 90, heads: 6, headDim: 32, kvHeads: 2),
+        Case(causal: true, f16: false, tokens: 70, keyCount: 70, heads: 4, headDim: 16, kvHeads: 1),
+        Case(causal: false, f16: false, tokens: 33, keyCount: 100, heads: 12, headDim: 64, range: 3, scale: 0.5, kvHeads: 2),
+        // … and the decode (≤ 4 queries, key-major) path, with whole KV groups per thread and groups split.
+        Case(causal: true, f16: true, tokens: 1, keyCount: 300, heads: 12, headDim: 64, kvHeads: 2),
+        Case(causal: true, f16: false, tokens: 3, keyCount: 300, heads: 6, headDim: 64, kvHeads: 3),
+        Case(causal: false, f16: true, tokens: 2, keyCount: 260, heads: 8, headDim: 32, range: 3, scale: 0.5, kvHeads: 1),
+        Case(causal: true, f16: false, tokens: 1, keyCount: 5, heads: 4, headDim: 16, kvHeads: 2),       // single-thread
     ]
 
     /// Runs Reference and Kernels on the same data (f16 storage holds the rounded values both read).
     /// q and out are strided wider than heads·headDim (as in a packed qkv buffer).
     static func run(_ c: Case, keys kIn: [Float]? = nil) -> (ref: [Float], fast: [Float], keys: [Float]) {
-        var rng = TestRandom(UInt64(c.tokens * 1000 + c.keyCount * 7 + c.headDim))
-        let width = c.heads * c.headDim, qStride = width + 5, kvStride = width + 3, outStride = width + 2
+        var rng = TestRandom(UInt64(c.tokens * 1000 + c.keyCount * 7 + c.headDim + 13 * c.kv))
+        let width = c.heads * c.headDim, qStride = width + 5, kvStride = c.kv * c.headDim + 3, outStride = width + 2
         let first = c.causal ? c.keyCount - c.tokens : 0
         let q = rng.array(c.tokens * qStride, range: c.range)
         let kRandom = rng.array(c.keyCount * kvStride, range: c.range), k = kIn ?? kRandom
@@ -46,10 +58,10 @@ import Testing
             let ks: KVStorage = c.f16 ? .f16(kb.baseAddress!) : .f32(kf.baseAddress!)
             let vs: KVStorage = c.f16 ? .f16(vb.baseAddress!) : .f32(vf.baseAddress!)
             Reference.attention(q: q, qStride: qStride, tokens: c.tokens, firstPosition: first, keys: ks, values: vs,
-                                kvStride: kvStride, keyCount: c.keyCount, heads: c.heads, headDim: c.headDim,
+                                kvStride: kvStride, keyCount: c.keyCount, heads: c.heads, kvHeads: c.kv, headDim: c.headDim,
                                 scale: c.scale, causal: c.causal, out: &yr, outStride: outStride)
             Kernels.attention(q: q, qStride: qStride, tokens: c.tokens, firstPosition: first, keys: ks, values: vs,
-                              kvStride: kvStride, keyCount: c.keyCount, heads: c.heads, headDim: c.headDim,
+                              kvStride: kvStride, keyCount: c.keyCount, heads: c.heads, kvHeads: c.kv, headDim: c.headDim,
                               scale: c.scale, causal: c.causal, out: &yf, outStride: outStride)
         } } } }
         return (yr, yf, k)
@@ -65,6 +77,45 @@ import Testing
         #expect(yf.allSatisfy { $0.isFinite })
         let width = c.heads * c.headDim, outStride = width + 2
         for t in 0..<c.tokens { #expect(yf[t * outStride + width] == 0 && yf[t * outStride + width + 1] == 0) }
+    }
+
+    /// GQA against plain multi-head attention on the same data with each KV head copied to every query head of
+    /// its group (an independent statement of the mapping h → h / (heads/kvHeads)): the reference gives identical
+    /// values, the fast paths (blocked and decode) agree within 1e-6.
+    @Test(arguments: cases.filter { $0.kv != $0.heads })
+    func groupedQueryHeadsReadTheirKVHead(_ c: Case) {
+        var rng = TestRandom(UInt64(77 + c.tokens + c.keyCount))
+        let hd = c.headDim, width = c.heads * hd, kvWidth = c.kv * hd, group = c.heads / c.kv
+        let first = c.causal ? c.keyCount - c.tokens : 0
+        let q = rng.array(c.tokens * width, range: c.range)
+        var k = rng.array(c.keyCount * kvWidth, range: c.range), v = rng.array(c.keyCount * kvWidth)
+        // Expanded: row p, head h = KV head h / group.
+        var ke = [Float](repeating: 0, count: c.keyCount * width), ve = ke
+        for p in 0..<c.keyCount { for h in 0..<c.heads { for d in 0..<hd {
+            ke[p * width + h * hd + d] = k[p * kvWidth + (h / group) * hd + d]
+            ve[p * width + h * hd + d] = v[p * kvWidth + (h / group) * hd + d]
+        } } }
+        var gqaRef = [Float](repeating: 0, count: c.tokens * width), mhaRef = gqaRef, gqaFast = gqaRef, mhaFast = gqaRef
+        k.withUnsafeMutableBufferPointer { kb in v.withUnsafeMutableBufferPointer { vb in
+        ke.withUnsafeMutableBufferPointer { keb in ve.withUnsafeMutableBufferPointer { veb in
+            let ks = KVStorage.f32(kb.baseAddress!), vs = KVStorage.f32(vb.baseAddress!)
+            let kes = KVStorage.f32(keb.baseAddress!), ves = KVStorage.f32(veb.baseAddress!)
+            Reference.attention(q: q, qStride: width, tokens: c.tokens, firstPosition: first, keys: ks, values: vs, kvStride: kvWidth,
+                                keyCount: c.keyCount, heads: c.heads, kvHeads: c.kv, headDim: hd, scale: c.scale, causal: c.causal,
+                                out: &gqaRef, outStride: width)
+            Reference.attention(q: q, qStride: width, tokens: c.tokens, firstPosition: first, keys: kes, values: ves, kvStride: width,
+                                keyCount: c.keyCount, heads: c.heads, headDim: hd, scale: c.scale, causal: c.causal,
+                                out: &mhaRef, outStride: width)
+            Kernels.attention(q: q, qStride: width, tokens: c.tokens, firstPosition: first, keys: ks, values: vs, kvStride: kvWidth,
+                              keyCount: c.keyCount, heads: c.heads, kvHeads: c.kv, headDim: hd, scale: c.scale, causal: c.causal,
+                              out: &gqaFast, outStride: width)
+            Kernels.attention(q: q, qStride: width, tokens: c.tokens, firstPosition: first, keys: kes, values: ves, kvStride: width,
+                              keyCount: c.keyCount, heads: c.heads, headDim: hd, scale: c.scale, causal: c.causal,
+                              out: &mhaFast, outStride: width)
+        } } } }
+        #expect(gqaRef == mhaRef)
+        #expect(maxAbsDiff(gqaFast, mhaFast) < 1e-6)
+        #expect(maxAbsDiff(gqaFast, gqaRef) < (c.range > 1 ? 1e-5 : 2e-6))
     }
 
     /// Causal masking: making the keys after the first query's position huge leaves that query's output

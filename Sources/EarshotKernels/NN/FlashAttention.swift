@@ -1,4 +1,5 @@
-// Blocked ("flash") attention for many queries (encoder, prefill): one head at a time, query blocks of
+// Blocked ("flash") attention for many queries (encoder, prefill): one key/value head at a time (with GQA,
+// the query heads sharing it one after another against the same widened K^T and V), query blocks of
 // `flashQueryBlock` rows against key tiles of `flashKeyTile` keys, with an online softmax (running max m and
 // sum l per query) so no [tokens × keys] score buffer exists. Per head, keys are transposed (and widened
 // from f16) once into tile-blocked K^T, values copied (widened) once into rows padded to 16 lanes; then
@@ -87,11 +88,13 @@ extension Kernels {
         c0 = s0; c1 = s1; c2 = s2; c3 = s3
     }
 
-    /// One head of `Kernels.attention` for many queries (see the file comment).
-    static func flashAttentionHead(_ h: Int, q: UnsafePointer<Float>, qStride: Int, tokens: Int, firstPosition: Int,
-                                   keys: KVStorage, values: KVStorage, kvStride: Int, keyCount: Int,
-                                   headDim: Int, scale: Float, causal: Bool,
-                                   out: UnsafeMutablePointer<Float>, outStride: Int) {
+    /// The query heads `heads` of `Kernels.attention` that share key/value head `kvHead` (one head without
+    /// GQA), for many queries (see the file comment). K^T and V are widened once for all of them.
+    static func flashAttentionHeads(_ heads: Range<Int>, kvHead g: Int, q: UnsafePointer<Float>, qStride: Int,
+                                    tokens: Int, firstPosition: Int,
+                                    keys: KVStorage, values: KVStorage, kvStride: Int, keyCount: Int,
+                                    headDim: Int, scale: Float, causal: Bool,
+                                    out: UnsafeMutablePointer<Float>, outStride: Int) {
         let bq = flashQueryBlock, bk = flashKeyTile
         // AVX-512: 4 × 64 register tiles (AVX512AttentionTiles) where the key tile / value width allow.
         #if arch(x86_64)
@@ -113,25 +116,26 @@ extension Kernels {
         switch keys {
         case .f32(let p):
             for j in 0..<keyCount {
-                let src = p + (j &* kvStride &+ h &* d), dst = kt + ((j / bk) &* d &* bk &+ j % bk)
+                let src = p + (j &* kvStride &+ g &* d), dst = kt + ((j / bk) &* d &* bk &+ j % bk)
                 for i in 0..<d { dst[i &* bk] = src[i] }
             }
         case .f16(let p):
             for j in 0..<keyCount {
-                let src = p + (j &* kvStride &+ h &* d), dst = kt + ((j / bk) &* d &* bk &+ j % bk)
+                let src = p + (j &* kvStride &+ g &* d), dst = kt + ((j / bk) &* d &* bk &+ j % bk)
                 for i in 0..<d { dst[i &* bk] = Float(src[i]) }
             }
         }
         switch values {
         case .f32(let p):
-            for j in 0..<keyCount { (vs + j &* dp).update(from: p + (j &* kvStride &+ h &* d), count: d) }
+            for j in 0..<keyCount { (vs + j &* dp).update(from: p + (j &* kvStride &+ g &* d), count: d) }
         case .f16(let p):
             for j in 0..<keyCount {
-                let src = p + (j &* kvStride &+ h &* d), dst = vs + j &* dp
+                let src = p + (j &* kvStride &+ g &* d), dst = vs + j &* dp
                 for i in 0..<d { dst[i] = Float(src[i]) }
             }
         }
 
+        for h in heads {
         var t0 = 0
         while t0 < tokens {
             let rows = Swift.min(bq, tokens &- t0)
@@ -245,6 +249,7 @@ extension Kernels {
                 for i in 0..<d { dst[i] = src[i] * inv }
             }
             t0 &+= bq
+        }
         }
     }
 }

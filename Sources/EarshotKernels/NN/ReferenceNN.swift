@@ -128,24 +128,37 @@ extension Reference {
         }
     }
 
-    /// Multi-head scaled dot-product attention.
-    ///   q: [tokens × …], query t's head h at q + t·qStride + h·headDim; its absolute position is firstPosition + t.
-    ///   keys/values: rows 0..<keyCount, row p's head h at p·kvStride + h·headDim.
-    ///   causal: query t sees keys 0...firstPosition+t; otherwise all `keyCount` keys.
-    ///   out: [tokens × …], head h at out + t·outStride + h·headDim.   scores = q·k · scale, softmax, · v.
+    /// Multi-head scaled dot-product attention (every query head has its own key/value head).
     public static func attention(q: UnsafePointer<Float>, qStride: Int, tokens: Int, firstPosition: Int,
                                  keys: KVStorage, values: KVStorage, kvStride: Int, keyCount: Int,
                                  heads: Int, headDim: Int, scale: Float, causal: Bool,
                                  out: UnsafeMutablePointer<Float>, outStride: Int) {
+        attention(q: q, qStride: qStride, tokens: tokens, firstPosition: firstPosition, keys: keys, values: values,
+                  kvStride: kvStride, keyCount: keyCount, heads: heads, kvHeads: heads, headDim: headDim, scale: scale,
+                  causal: causal, out: out, outStride: outStride)
+    }
+
+    /// Grouped-query scaled dot-product attention: `heads` query heads share `kvHeads` key/value heads
+    /// (heads % kvHeads == 0); query head h reads key/value head h / (heads / kvHeads).
+    ///   q: [tokens × …], query t's head h at q + t·qStride + h·headDim; its absolute position is firstPosition + t.
+    ///   keys/values: rows 0..<keyCount, row p's KV head g at p·kvStride + g·headDim.
+    ///   causal: query t sees keys 0...firstPosition+t; otherwise all `keyCount` keys.
+    ///   out: [tokens × …], head h at out + t·outStride + h·headDim.   scores = q·k · scale, softmax, · v.
+    public static func attention(q: UnsafePointer<Float>, qStride: Int, tokens: Int, firstPosition: Int,
+                                 keys: KVStorage, values: KVStorage, kvStride: Int, keyCount: Int,
+                                 heads: Int, kvHeads: Int, headDim: Int, scale: Float, causal: Bool,
+                                 out: UnsafeMutablePointer<Float>, outStride: Int) {
+        let group = Swift.max(1, heads / Swift.max(kvHeads, 1))
         var p = [Double](repeating: 0, count: keyCount)
         for t in 0..<tokens {
             let visible = causal ? Swift.min(firstPosition + t + 1, keyCount) : keyCount
             for h in 0..<heads {
                 let qh = q + t * qStride + h * headDim
+                let kv = (h / group) * headDim
                 var m = -Double.infinity
                 for j in 0..<visible {
                     var dot = 0.0
-                    for d in 0..<headDim { dot += Double(qh[d]) * Double(keys.load(j * kvStride + h * headDim + d)) }
+                    for d in 0..<headDim { dot += Double(qh[d]) * Double(keys.load(j * kvStride + kv + d)) }
                     p[j] = dot * Double(scale)
                     m = Swift.max(m, p[j])
                 }
@@ -154,7 +167,7 @@ extension Reference {
                 let oh = out + t * outStride + h * headDim
                 for d in 0..<headDim {
                     var acc = 0.0
-                    for j in 0..<visible { acc += p[j] * Double(values.load(j * kvStride + h * headDim + d)) }
+                    for j in 0..<visible { acc += p[j] * Double(values.load(j * kvStride + kv + d)) }
                     oh[d] = Float(acc / sum)
                 }
             }

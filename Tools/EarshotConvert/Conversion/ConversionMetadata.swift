@@ -1,4 +1,5 @@
 // ConversionMetadata: the metadata keys and blobs of a converted Qwen-Audio model (contract in the brief).
+import EarshotModels
 import Foundation
 
 public enum ConversionMetadata {
@@ -41,21 +42,21 @@ public enum ConversionMetadata {
     static func keys(_ checkpoint: Checkpoint, options: ConvertOptions, report: ConversionReport) -> [(key: String, value: MetaValue)] {
         let c = checkpoint.config
         var m: [(key: String, value: MetaValue)] = [
-            ("general.architecture", .string("qwen-audio")),
-            ("general.source", .string(checkpoint.directory.standardizedFileURL.lastPathComponent)),
-            ("general.converter", .string("earshot-convert \(Converter.version)")),
-            ("general.quantization", .string(options.recipe.name)),
-            ("qwen.hidden_size", .int(c.hiddenSize)),
-            ("qwen.num_layers", .int(c.numLayers)),
-            ("qwen.num_heads", .int(c.numHeads)),
-            ("qwen.head_dim", .int(c.headDim)),
-            ("qwen.intermediate_size", .int(c.intermediateSize)),
-            ("qwen.vocab_size", .int(c.vocabSize)),
-            ("qwen.rms_norm_eps", .double(c.rmsNormEps)),
-            ("qwen.rope_base", .double(c.ropeBase)),
-            ("qwen.seq_length", .int(c.seqLength)),
-            ("qwen.use_dynamic_ntk", .bool(c.useDynamicNTK)),
-            ("qwen.use_logn_attn", .bool(c.useLognAttn)),
+            (MetadataKeys.architecture, .string(MetadataKeys.Architecture.qwenAudio)),
+            (MetadataKeys.source, .string(checkpoint.directory.standardizedFileURL.lastPathComponent)),
+            (MetadataKeys.converter, .string("earshot-convert \(Converter.version)")),
+            (MetadataKeys.quantization, .string(options.recipe.name)),
+            (MetadataKeys.hiddenSize, .int(c.hiddenSize)),
+            (MetadataKeys.numLayers, .int(c.numLayers)),
+            (MetadataKeys.numHeads, .int(c.numHeads)),
+            (MetadataKeys.headDim, .int(c.headDim)),
+            (MetadataKeys.intermediateSize, .int(c.intermediateSize)),
+            (MetadataKeys.vocabSize, .int(c.vocabSize)),
+            (MetadataKeys.rmsNormEps, .double(c.rmsNormEps)),
+            (MetadataKeys.ropeBase, .double(c.ropeBase)),
+            (MetadataKeys.seqLength, .int(c.seqLength)),
+            (MetadataKeys.useDynamicNTK, .bool(c.useDynamicNTK)),
+            (MetadataKeys.useLognAttn, .bool(c.useLognAttn)),
             ("audio.n_mels", .int(c.nMels)),
             ("audio.n_ctx", .int(c.nCtx)),
             ("audio.n_state", .int(c.nState)),

@@ -10,6 +10,19 @@ public struct TensorReport: Sendable, Equatable {
     public let type: WeightType
     public let bytes: Int
     public let error: TensorError
+    /// Copied block for block from the source (a GGUF Q8_0 → q8 or Q4_K → q4 tensor), not re-quantized.
+    public let relaid: Bool
+
+    public init(name: String, sourceName: String, shape: [Int], type: WeightType, bytes: Int, error: TensorError,
+                relaid: Bool = false) {
+        self.name = name
+        self.sourceName = sourceName
+        self.shape = shape
+        self.type = type
+        self.bytes = bytes
+        self.error = error
+        self.relaid = relaid
+    }
 
     public var elementCount: Int { shape.reduce(1, *) }
 }
@@ -45,7 +58,7 @@ public struct ConversionReport: Sendable {
         var lines = [pad("tensor", nameWidth) + "  " + pad("shape", 16) + "  type  " + lpad("MB", 9) + "  " + lpad("rel.RMSE", 9) + "  " + lpad("max|err|", 9)]
         for t in tensors {
             let shape = t.shape.map(String.init).joined(separator: "×")
-            lines.append(pad(t.name, nameWidth) + "  " + pad(shape, 16) + "  " + pad("\(t.type)", 4) + "  "
+            lines.append(pad(t.name, nameWidth) + "  " + pad(shape, 16) + "  " + pad("\(t.type)" + (t.relaid ? "=" : ""), 4) + "  "
                 + lpad(String(format: "%.2f", Double(t.bytes) / 1e6), 9) + "  "
                 + lpad(String(format: "%.2e", t.error.relativeRMSE), 9) + "  " + lpad(String(format: "%.2e", t.error.maxAbs), 9))
         }

@@ -1,5 +1,6 @@
-// Converter: checkpoint → sink, tensor by tensor, then blobs and metadata. Deterministic: the same
-// checkpoint and options give the same bytes (no clock, no paths beyond the directory's own name).
+// Converter: the one conversion loop — any CheckpointSource → sink, tensor by tensor, then blobs and
+// metadata. Deterministic: the same input and options give the same bytes (no clock, no paths beyond the
+// input's own name).
 import Foundation
 import EarshotKernels
 
@@ -29,50 +30,47 @@ public enum ConvertEvent: Sendable {
 }
 
 public enum Converter {
-    public static let version = "0.1.0"
+    public static let version = "0.2.0"
 
-    /// Converts `checkpoint` into `sink`. On any error the sink is aborted (no output is left) and the
-    /// error rethrown.
-    public static func convert(_ checkpoint: Checkpoint, options: ConvertOptions, to sink: some ModelSink,
+    /// Converts `source` into `sink`. On any error the sink is aborted (no output is left) and the error
+    /// rethrown.
+    public static func convert(_ source: some CheckpointSource, options: ConvertOptions, to sink: some ModelSink,
                                progress: (ConvertEvent) -> Void = { _ in }) throws(ConvertError) -> ConversionReport {
         do {
-            return try run(checkpoint, options: options, sink: sink, progress: progress)
+            return try run(source, options: options, sink: sink, progress: progress)
         } catch {
             sink.abort()
             throw error
         }
     }
 
-    private static func run(_ checkpoint: Checkpoint, options: ConvertOptions, sink: some ModelSink,
+    private static func run(_ source: some CheckpointSource, options: ConvertOptions, sink: some ModelSink,
                             progress: (ConvertEvent) -> Void) throws(ConvertError) -> ConversionReport {
-        // Read the small files first so a missing tokenizer is reported before a long conversion.
-        let blobs = try ConversionMetadata.blobs(checkpoint)
-        let plan = try ConversionPlan.make(checkpoint, recipe: options.recipe, overrides: options.overrides)
-        let total = plan.reduce(0) { $0 + $1.source.byteCount }
+        // Read the small things first so a missing tokenizer is reported before a long conversion.
+        let blobs = try source.blobs()
+        let plan = try source.plan(recipe: options.recipe, overrides: options.overrides)
+        let total = plan.reduce(0) { $0 + $1.sourceBytes }
         var done = 0
         var report = ConversionReport(tensors: [], recipe: options.recipe.name, fileBytes: 0,
-                                      kvBytesPerToken: 2 * checkpoint.config.numLayers * checkpoint.config.hiddenSize * 2)
+                                      kvBytesPerToken: source.kvBytesPerToken)
         for (i, p) in plan.enumerated() {
             progress(.tensorStarted(index: i, count: plan.count, name: p.canonicalName, type: p.type))
-            let file = checkpoint.shards[p.shard]!
             var error = TensorError(relativeRMSE: 0, maxAbs: 0)
             try sinkCall(sink) {
                 try sink.addTensor(name: p.canonicalName, type: p.type, shape: p.shape, byteCount: p.outputBytes) { write in
                     error = try TensorEncoder.encode(
-                        source: file.bytes(of: p.source), dtype: p.source.dtype, sourceShape: p.source.shape,
-                        transform: p.transform, codec: RowCodec.forType(p.type), threads: options.threads, write: write,
-                        release: { off, count in file.file.release(offset: p.source.fileOffset + off, count: count) },
+                        source: p.rows, codec: RowCodec.forType(p.type), threads: options.threads, write: write,
                         progress: { n in done += n; progress(.bytes(done: done, total: total)) })
                 }
             }
             let t = TensorReport(name: p.canonicalName, sourceName: p.sourceName, shape: p.shape, type: p.type,
-                                 bytes: p.outputBytes, error: error)
+                                 bytes: p.outputBytes, error: error, relaid: p.isRelaid)
             report.tensors.append(t)
             progress(.tensorFinished(t))
         }
         progress(.finishing)
         for (name, bytes) in blobs { try sinkCall(sink) { try sink.addBlob(name: name, bytes: bytes) } }
-        let metadata = ConversionMetadata.keys(checkpoint, options: options, report: report)
+        let metadata = source.metadata(options: options, report: report)
         try sinkCall(sink) { report.fileBytes = try sink.finish(metadata: metadata) }
         return report
     }

@@ -113,7 +113,14 @@ public struct QuantRecipe: Sendable, Equatable {
     /// Overrides are applied in order (the last match wins) and see both names.
     public func type(canonicalName: String, sourceName: String, rank: Int, cols: Int,
                      overrides: [TypeOverride]) -> WeightType {
-        let cls = TensorClass.of(canonicalName: canonicalName, rank: rank)
+        type(class: TensorClass.of(canonicalName: canonicalName, rank: rank), canonicalName: canonicalName,
+             sourceName: sourceName, cols: cols, overrides: overrides)
+    }
+
+    /// The storage type of a tensor whose class the caller decides (e.g. a tied embedding that is also the
+    /// output projection takes the `output` type).
+    public func type(class cls: TensorClass, canonicalName: String, sourceName: String, cols: Int,
+                     overrides: [TypeOverride]) -> WeightType {
         if cls == .vector { return .f32 }
         var t = type(for: cls)
         for o in overrides where o.matches(canonicalName) || o.matches(sourceName) { t = o.type }

@@ -1,7 +1,7 @@
 // TensorEncoder: one checkpoint tensor → its `.ear` bytes, streamed in row chunks, with its error measured.
 //
-// Per chunk of rows: source (bf16/f16/f32, maybe a conv weight) → f32 rows [n × cols] (transform applied)
-// → RowCodec.encode into a chunk buffer → decode again → error against the f32 rows → `write(chunk)`.
+// Per chunk of rows: RowSource → f32 rows [n × cols] (transforms applied) → RowCodec.encode (or an exact
+// block re-lay) into a chunk buffer → decode again → error against the f32 rows → `write(chunk)`.
 // The source pages of each chunk are released as soon as it is done, so RSS stays at a few MB per
 // tensor whatever its size.
 import Dispatch
@@ -17,7 +17,6 @@ public struct TensorError: Sendable, Equatable {
 
 /// Buffers shared by the row groups of one chunk; each group touches only its own rows.
 private struct SharedPointers: @unchecked Sendable {
-    let src: UnsafeRawPointer
     let f32: UnsafeMutablePointer<Float>
     let out: UnsafeMutableRawPointer
     let part: UnsafeMutablePointer<ErrorAccumulator>
@@ -59,18 +58,15 @@ enum TensorEncoder {
     /// Rows converted per chunk: about 1 M weights.
     static func chunkRows(cols: Int) -> Int { max(1, (1 << 20) / max(cols, 1)) }
 
-    /// Encodes `source` (shape `sourceShape`, row-major) and hands the encoded rows (rowBytes each, in
-    /// order) to `write` chunk by chunk; returns the error. `release(offset, count)` is called with source
-    /// byte ranges that are no longer needed, `progress(n)` with source bytes done.
-    static func encode(source: UnsafeRawBufferPointer, dtype: SafetensorsDType, sourceShape: [Int],
-                       transform: TensorTransform, codec: RowCodec,
-                       threads: Int = 1, write: (UnsafeRawBufferPointer) throws -> Void,
-                       release: (Int, Int) -> Void, progress: (Int) -> Void) rethrows -> TensorError {
-        let shape = NameMapping.outputShape(sourceShape, transform)
-        let cols = shape.last ?? 1
-        let rows = shape.count <= 1 ? 1 : shape.dropLast().reduce(1, *)
+    /// Encodes the rows of `source` and hands the encoded rows (rowBytes each, in order) to `write` chunk by
+    /// chunk; returns the error against the source values. Rows the source can re-lay exactly into the codec's
+    /// type (GGUF Q8_0 → q8, Q4_K → q4) are copied block by block; the others are quantized from f32.
+    /// `progress(n)` is called with source bytes done; converted source pages are released as it goes.
+    static func encode(source: some RowSource, codec: RowCodec, threads: Int = 1,
+                       write: (UnsafeRawBufferPointer) throws -> Void, progress: (Int) -> Void) rethrows -> TensorError {
+        let rows = source.rows, cols = source.cols
         let rowBytes = codec.type.rowBytes(cols: cols)!
-        precondition(source.count == rows * cols * dtype.byteSize)
+        let relay = source.canRelay(to: codec.type)
         let chunk = chunkRows(cols: cols)
         let f32 = UnsafeMutablePointer<Float>.allocate(capacity: chunk * cols)
         let out = UnsafeMutableRawPointer.allocate(byteCount: max(1, chunk * rowBytes), alignment: 64)
@@ -78,28 +74,28 @@ enum TensorEncoder {
         // Rows are encoded in fixed groups (independent of the thread count) whose error sums are added in
         // group order, so the report — like the bytes — does not depend on how many threads ran.
         let groupRows = max(1, (1 << 16) / max(cols, 1))
+        let bytesPerRow = Double(source.sourceBytes) / Double(max(rows, 1))
         var acc = ErrorAccumulator()
-        var r0 = 0
+        var r0 = 0, reported = 0
         while r0 < rows {
             let n = min(chunk, rows - r0)
-            let srcOffset = r0 * cols * dtype.byteSize
-            let srcCount = n * cols * dtype.byteSize
             let groups = (n + groupRows - 1) / groupRows
             var partial = [ErrorAccumulator](repeating: ErrorAccumulator(), count: groups)
-            let src = source.baseAddress! + srcOffset
             partial.withUnsafeMutableBufferPointer { part in
-                let ptrs = SharedPointers(src: src, f32: f32, out: out, part: part.baseAddress!)
+                let ptrs = SharedPointers(f32: f32, out: out, part: part.baseAddress!)
+                let first = r0
                 let work: @Sendable (Int) -> Void = { g in
-                    let src = ptrs.src, f32 = ptrs.f32, out = ptrs.out, partBase = ptrs.part
+                    let f32 = ptrs.f32, out = ptrs.out, partBase = ptrs.part
                     let g0 = g * groupRows, gn = min(groupRows, n - g0)
                     let back = UnsafeMutablePointer<Float>.allocate(capacity: cols)
                     defer { back.deallocate() }
-                    decodeRows(src + g0 * cols * dtype.byteSize, dtype: dtype, rows: gn, cols: cols,
-                               transform: transform, sourceShape: sourceShape, into: f32 + g0 * cols)
+                    source.decode(rows: first + g0, count: gn, into: f32 + g0 * cols)
                     var a = ErrorAccumulator()
                     for r in g0..<(g0 + gn) {
                         let dst = out + r * rowBytes
-                        codec.encode(f32 + r * cols, cols, dst)
+                        if !(relay && source.relay(row: first + r, to: codec.type, into: dst)) {
+                            codec.encode(f32 + r * cols, cols, dst)
+                        }
                         codec.decode(dst, cols, back)
                         a.add(reference: f32 + r * cols, decoded: back, count: cols)
                     }
@@ -113,9 +109,11 @@ enum TensorEncoder {
             }
             for p in partial { acc.merge(p) }
             try write(UnsafeRawBufferPointer(start: out, count: n * rowBytes))
-            release(srcOffset, srcCount)
-            progress(srcCount)
+            source.release(rows: r0, count: n)
             r0 += n
+            let doneBytes = Int((Double(r0) * bytesPerRow).rounded())
+            progress(doneBytes - reported)
+            reported = doneBytes
         }
         return acc.result
     }

@@ -45,6 +45,7 @@ public final class EarFileSink: ModelSink {
             case .int(let i): writer.metadata[key] = .int(Int64(i))
             case .double(let d): writer.metadata[key] = .double(d)
             case .bool(let b): writer.metadata[key] = .bool(b)
+            case .strings(let a): writer.metadata[key] = .array(a.map { .string($0) })
             }
         }
         try writer.finish()

@@ -9,6 +9,8 @@ public enum MetaValue: Sendable, Equatable {
     case int(Int)
     case double(Double)
     case bool(Bool)
+    /// A list of strings (stored as a JSON array of strings, e.g. the special tokens).
+    case strings([String])
 }
 
 /// Receives the converted model. Calls come in this order: any number of `addTensor`/`addBlob`, then
