@@ -55,6 +55,13 @@ public enum ConvertError: Error, Equatable, CustomStringConvertible, Sendable {
     /// A tensor's shape disagrees with the config.
     case shapeMismatch(tensor: String, expected: [Int], found: [Int])
 
+    // MARK: ONNX (Tools/EarshotConvert/ONNX)
+
+    /// The file is not well-formed ONNX protobuf (truncated, a length past the end, a limit exceeded …).
+    case invalidONNX(path: String, reason: String)
+    /// The ONNX file is well formed but not a graph this converter knows (names the node or tensor at fault).
+    case unsupportedONNX(path: String, reason: String)
+
     // MARK: options
 
     /// `--quant` is not f32, f16, q8, q4 or a known recipe name.
@@ -112,6 +119,10 @@ public enum ConvertError: Error, Equatable, CustomStringConvertible, Sendable {
             return "checkpoint has \(names.count) unexpected tensor(s): " + Self.list(names)
         case .shapeMismatch(let tensor, let expected, let found):
             return "tensor \(tensor) has shape \(found), config says \(expected)"
+        case .invalidONNX(let path, let reason):
+            return "invalid ONNX file \(path): \(reason)"
+        case .unsupportedONNX(let path, let reason):
+            return "unsupported ONNX model \(path): \(reason)"
         case .invalidQuant(let value):
             return "unknown --quant \(value); use f32, f16, q8, q4 or a recipe (\(QuantRecipe.recipeNames.joined(separator: ", ")))"
         case .invalidOverride(let value, let reason):
