@@ -8,10 +8,11 @@
 //   frames [4 × 256]    STFT frames 1…4 (frame 0 dropped), hop 128
 //   spec   [4 × 258]    frames · basisᵀ (real | imaginary)         → mag [4 × 129] = √(re² + im²)
 //   conv0  [4 × 128]    k3 p1 s1 + ReLU    conv1 [2 × 64] s2 + ReLU    conv2 [1 × 64] s2 + ReLU    conv3 [1 × 128] s1 + ReLU
-//   LSTM   h, c [128]   gates = W_ih·x + W_hh·h + b (i, f, g, o); c = σf·c + σi·tanh g; h = σo·tanh c
+//   LSTM   h, c [128]   gates = W_ih·x + W_hh·h + b (i, f, g, o); c = σf·c + σi·tanh g; h = σo·tanh c  (Kernels.lstmStep)
 //   p               = σ(w_head · ReLU(h) + b_head)
 // Everything except the LSTM recurrence is independent per window, so it runs as GEMMs over all the windows
-// of a call (`Kernels.matmul`, threaded); only W_hh·h is one matrix-vector product per window.
+// of a call (`Kernels.matmul`, threaded); only the LSTM step (W_hh·h and the gates) runs window by window,
+// on one thread.
 import EarshotKernels
 import Foundation
 
@@ -91,16 +92,22 @@ public final class SileroVAD: @unchecked Sendable {   // immutable after init; `
         guard state.h.count == config.hidden, state.c.count == config.hidden, state.context.count == config.contextSamples else {
             throw .badInput("Silero VAD state has the wrong sizes (h \(state.h.count), c \(state.c.count), context \(state.context.count))")
         }
-        return process(samples, state: &state)
+        var scratch: Scratch? = nil
+        return process(samples, state: &state, scratch: &scratch)
     }
 
     /// `probabilities` without the checks (the caller guarantees whole windows and a state of this config).
-    func process(_ samples: UnsafeBufferPointer<Float>, state: inout SileroVADState) -> [Float] {
+    /// `scratch` is reused when it is big enough for a batch (a stream keeps one), else replaced.
+    func process(_ samples: UnsafeBufferPointer<Float>, state: inout SileroVADState, scratch cached: inout Scratch?) -> [Float] {
         let W = config.windowSamples
         let n = samples.count / W
         var out = [Float](repeating: 0, count: n)
         guard n > 0, let base = samples.baseAddress else { return out }
-        var scratch = Scratch(config, windows: min(n, Self.batchWindows))
+        let want = min(n, Self.batchWindows)
+        var scratch: Scratch
+        if let c = cached, c.windows >= want { scratch = c } else { scratch = Scratch(config, windows: want) }
+        cached = nil                     // the only reference while it runs: no copy-on-write
+        defer { cached = scratch }
         var done = 0
         while done < n {
             let b = min(Self.batchWindows, n - done)
@@ -127,6 +134,7 @@ public final class SileroVAD: @unchecked Sendable {   // immutable after init; `
 
     /// Buffers for one batch of B windows.
     struct Scratch {
+        let windows: Int      // B
         var padded: [Float]   // [Lp]
         var frames: [Float]   // [B·Tf × L]
         var spec: [Float]     // [B·Tf × 2F]
@@ -137,6 +145,7 @@ public final class SileroVAD: @unchecked Sendable {   // immutable after init; `
         var rec: [Float]      // [4H]
 
         init(_ c: SileroVADConfig, windows B: Int) {
+            windows = B
             let tf = c.stftFrames
             var widest = tf * c.stftBins, widestCols = 0
             var t = tf
@@ -235,34 +244,24 @@ public final class SileroVAD: @unchecked Sendable {   // immutable after init; `
         }
         // s.act: [B × H] (one frame per window).
 
-        // 4. LSTM input projections for all windows, then the recurrence.
+        // 4. LSTM input projections (+ both biases) for all windows, then the recurrence window by window.
         s.act.withUnsafeBufferPointer { ab in
-            s.gates.withUnsafeMutableBufferPointer { gb in Kernels.matmul(wih, ab.baseAddress!, tokens: B, gb.baseAddress!) }
+            s.gates.withUnsafeMutableBufferPointer { gb in
+                Kernels.matmul(wih, ab.baseAddress!, tokens: B, gb.baseAddress!)
+                lstmBias.withUnsafeBufferPointer { Kernels.addBias(gb.baseAddress!, $0.baseAddress!, rows: B, dim: 4 * H) }
+            }
         }
-        s.gates.withUnsafeMutableBufferPointer { gb in
+        s.gates.withUnsafeBufferPointer { gb in
             s.rec.withUnsafeMutableBufferPointer { rb in
                 state.h.withUnsafeMutableBufferPointer { hb in
                     state.c.withUnsafeMutableBufferPointer { cb in
-                        lstmBias.withUnsafeBufferPointer { bias in
-                            headWeight.withUnsafeBufferPointer { hw in
-                                let h = hb.baseAddress!, cell = cb.baseAddress!, r = rb.baseAddress!
-                                for b in 0..<B {
-                                    Kernels.matmul(whh, UnsafePointer(h), tokens: 1, r)
-                                    let g = gb.baseAddress! + b * 4 * H
-                                    var logit = headBias
-                                    for j in 0..<H {
-                                        let gi = g[j] + r[j] + bias[j]
-                                        let gf = g[H + j] + r[H + j] + bias[H + j]
-                                        let gg = g[2 * H + j] + r[2 * H + j] + bias[2 * H + j]
-                                        let go = g[3 * H + j] + r[3 * H + j] + bias[3 * H + j]
-                                        let cj = Self.sigmoid(gf) * cell[j] + Self.sigmoid(gi) * tanhf(gg)
-                                        cell[j] = cj
-                                        let hj = Self.sigmoid(go) * tanhf(cj)
-                                        h[j] = hj
-                                        logit += hw[j] * max(hj, 0)
-                                    }
-                                    out[b] = Self.sigmoid(logit)
-                                }
+                        headWeight.withUnsafeBufferPointer { hw in
+                            let h = hb.baseAddress!
+                            for b in 0..<B {
+                                Kernels.lstmStep(pre: gb.baseAddress! + b * 4 * H, w: whh, h: h, c: cb.baseAddress!, scratch: rb.baseAddress!)
+                                var logit = headBias
+                                for j in 0..<H { logit += hw[j] * max(h[j], 0) }
+                                out[b] = Self.sigmoid(logit)
                             }
                         }
                     }
@@ -283,6 +282,8 @@ public struct SileroVADStream {
     public private(set) var state: SileroVADState
     /// Samples of the current, incomplete window (< windowSamples).
     private var pending: [Float] = []
+    /// GEMM buffers, kept between pushes.
+    private var scratch: SileroVAD.Scratch? = nil
 
     public init(model: SileroVAD) {
         self.model = model
@@ -302,12 +303,12 @@ public struct SileroVADStream {
             pending += samples[0..<take]
             i = take
             guard pending.count == W else { return [] }
-            out += pending.withUnsafeBufferPointer { model.process($0, state: &state) }
+            out += pending.withUnsafeBufferPointer { model.process($0, state: &state, scratch: &scratch) }
             pending.removeAll(keepingCapacity: true)
         }
         let whole = (samples.count - i) / W * W
         if whole > 0 {
-            out += model.process(UnsafeBufferPointer(rebasing: samples[i..<(i + whole)]), state: &state)
+            out += model.process(UnsafeBufferPointer(rebasing: samples[i..<(i + whole)]), state: &state, scratch: &scratch)
         }
         pending += samples[(i + whole)...]
         return out
@@ -321,7 +322,7 @@ public struct SileroVADStream {
         var last = pending + [Float](repeating: 0, count: W - pending.count)
         for j in (W - C)..<W { last[j] = 0 }
         pending.removeAll()
-        return last.withUnsafeBufferPointer { model.process($0, state: &state) }
+        return last.withUnsafeBufferPointer { model.process($0, state: &state, scratch: &scratch) }
     }
 
     /// Back to the state before the first window.

@@ -175,6 +175,9 @@ public struct ONNXModel: Sendable {
             graph = m.graph
             functionCount = m.functionCount
         }
+        guard opsets.contains(where: { $0.domain.isEmpty || $0.domain == "ai.onnx" }) else {
+            throw .invalidONNX(path: path, reason: "no opset_import for the default ONNX domain (truncated file?)")
+        }
         guard irVersion >= 3 && irVersion <= 12 else {
             throw .invalidONNX(path: path, reason: "ir_version \(irVersion) is outside the ONNX IR versions 3…12 this reader knows")
         }
