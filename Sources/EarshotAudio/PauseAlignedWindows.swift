@@ -114,6 +114,9 @@ public final class PauseAlignedWindowPlanner {
         }, options: options, speechProbabilities: speechProbabilities)
     }
 
+    /// Samples held right now (at most `maxWindowSamples + minTailSamples + readSamples`).
+    public var bufferedSamples: Int { buffer.count }
+
     /// The next window, or nil after the last one.
     public func next() throws(AudioError) -> PlannedWindow? {
         let o = options
