@@ -57,10 +57,20 @@ public struct PauseAlignedWindowOptions: Sendable, Equatable {
 
     public init() {}
 
-    /// Whether the numbers make sense together (positive, the search range inside a window, …).
-    var isValid: Bool {
-        maxWindowSamples >= 2 * minTailSamples && minTailSamples >= 1 && searchSamples >= 1 && searchSamples < maxWindowSamples
-            && frameSamples >= 1 && hopSamples >= 1 && quietSpanSamples >= frameSamples && readSamples >= 512
+    /// Checks that the numbers make sense together (positive, the search range inside a window, …).
+    public func validate() throws(AudioError) {
+        guard minTailSamples >= 1 else { throw .invalidWindowOptions("minTailSamples \(minTailSamples) must be ≥ 1") }
+        guard maxWindowSamples >= 2 * minTailSamples else {
+            throw .invalidWindowOptions("maxWindowSamples \(maxWindowSamples) must be ≥ 2 × minTailSamples (\(2 * minTailSamples))")
+        }
+        guard searchSamples >= 1 && searchSamples < maxWindowSamples else {
+            throw .invalidWindowOptions("searchSamples \(searchSamples) must be 1 …< maxWindowSamples (\(maxWindowSamples))")
+        }
+        guard frameSamples >= 1, hopSamples >= 1, quietSpanSamples >= frameSamples else {
+            throw .invalidWindowOptions("frameSamples \(frameSamples), hopSamples \(hopSamples) must be ≥ 1 and quietSpanSamples \(quietSpanSamples) ≥ frameSamples")
+        }
+        guard readSamples >= 512 else { throw .invalidWindowOptions("readSamples \(readSamples) must be ≥ 512") }
+        guard vadSilenceThreshold.isFinite else { throw .invalidWindowOptions("vadSilenceThreshold must be finite") }
     }
 }
 
@@ -86,28 +96,29 @@ public final class PauseAlignedWindowPlanner {
     private var vadFed = 0          // samples given to the VAD so far (a multiple of 512)
     private var nextIndex = 0
 
-    /// Plans over `source`. Invalid options are replaced by the defaults.
+    /// Plans over `source`; throws `.invalidWindowOptions` when the options do not fit together.
     public init(source: @escaping SampleSource, options: PauseAlignedWindowOptions = .init(),
-                speechProbabilities: SpeechProbabilities? = nil) {
+                speechProbabilities: SpeechProbabilities? = nil) throws(AudioError) {
+        try options.validate()
         self.source = source
-        self.options = options.isValid ? options : .init()
+        self.options = options
         self.speechProbabilities = speechProbabilities
     }
 
     /// Plans over a file decoded and resampled to 16 kHz as it is read (`AudioWindowReader`), never whole.
     public convenience init(path: String, audioOptions: AudioLoader.Options = .init(), options: PauseAlignedWindowOptions = .init(),
                             speechProbabilities: SpeechProbabilities? = nil) throws(AudioError) {
-        let block = options.isValid ? options.readSamples : PauseAlignedWindowOptions().readSamples
-        let reader = try AudioWindowReader(path: path, length: block, hop: block, options: audioOptions)
-        self.init(source: { (_: Int) throws(AudioError) -> [Float] in try reader.next()?.samples ?? [] },
+        try options.validate()
+        let reader = try AudioWindowReader(path: path, length: options.readSamples, hop: options.readSamples, options: audioOptions)
+        try self.init(source: { (_: Int) throws(AudioError) -> [Float] in try reader.next()?.samples ?? [] },
                   options: options, speechProbabilities: speechProbabilities)
     }
 
     /// Plans over samples in memory (tests, short clips).
     public convenience init(samples: [Float], options: PauseAlignedWindowOptions = .init(),
-                            speechProbabilities: SpeechProbabilities? = nil) {
+                            speechProbabilities: SpeechProbabilities? = nil) throws(AudioError) {
         var at = 0
-        self.init(source: { (n: Int) throws(AudioError) -> [Float] in
+        try self.init(source: { (n: Int) throws(AudioError) -> [Float] in
             let end = min(samples.count, at + max(1, n))
             defer { at = end }
             return Array(samples[at..<end])

@@ -84,7 +84,7 @@ func planAll(_ planner: PauseAlignedWindowPlanner, total: Int, max: Int = 480_00
 
     @Test func cutsOnRealSpeechLieInPauses() throws {
         let s = Self.speech
-        let windows = try planAll(PauseAlignedWindowPlanner(samples: s.samples), total: s.samples.count)
+        let windows = try planAll(try PauseAlignedWindowPlanner(samples: s.samples), total: s.samples.count)
         #expect(windows.count >= 4)
         var report: [String] = []
         for w in windows.dropLast() {
@@ -105,8 +105,8 @@ func planAll(_ planner: PauseAlignedWindowPlanner, total: Int, max: Int = 480_00
         let path = dir.path("speech.wav")
         try writeWAV(s.samples, to: path)
         let fromFile = try AudioLoader.load(path).samples     // the int16-rounded signal the file holds
-        let streamed = try planAll(PauseAlignedWindowPlanner(path: path), total: fromFile.count)
-        let inMemory = try planAll(PauseAlignedWindowPlanner(samples: fromFile), total: fromFile.count)
+        let streamed = try planAll(try PauseAlignedWindowPlanner(path: path), total: fromFile.count)
+        let inMemory = try planAll(try PauseAlignedWindowPlanner(samples: fromFile), total: fromFile.count)
         #expect(streamed.map(\.startSample) == inMemory.map(\.startSample))
         #expect(streamed.map(\.samples) == inMemory.map(\.samples))
     }
@@ -114,7 +114,7 @@ func planAll(_ planner: PauseAlignedWindowPlanner, total: Int, max: Int = 480_00
     @Test func shortAndEdgeLengths() throws {
         func plan(_ n: Int, value: Float = 0.1) throws -> [PlannedWindow] {
             let x = (0..<n).map { i in value * Float(sin(Double(i) * 0.05)) }
-            return try planAll(PauseAlignedWindowPlanner(samples: x), total: n)
+            return try planAll(try PauseAlignedWindowPlanner(samples: x), total: n)
         }
         #expect(try PauseAlignedWindowPlanner(samples: []).next() == nil)           // nothing: no window
         #expect(try plan(5).map(\.samples.count) == [5])                           // shorter than 10 ms: one window
@@ -130,13 +130,25 @@ func planAll(_ planner: PauseAlignedWindowPlanner, total: Int, max: Int = 480_00
         #expect(silent.count == 4)
     }
 
+    @Test func inconsistentOptionsAreTypedErrors() {
+        var o = PauseAlignedWindowOptions()
+        o.searchSamples = o.maxWindowSamples
+        #expect(throws: AudioError.invalidWindowOptions("searchSamples 480000 must be 1 …< maxWindowSamples (480000)")) {
+            try PauseAlignedWindowPlanner(samples: [0], options: o)
+        }
+        o = PauseAlignedWindowOptions(); o.minTailSamples = 0
+        #expect(throws: AudioError.self) { try PauseAlignedWindowPlanner(samples: [0], options: o) }
+        o = PauseAlignedWindowOptions(); o.readSamples = 100
+        #expect(throws: AudioError.self) { try PauseAlignedWindowPlanner(path: "/nonexistent.wav", options: o) }
+    }
+
     /// The planner keeps at most a window plus one read in memory, however long the input.
     @Test func memoryStaysBounded() throws {
         var produced = 0
         let total = 16000 * 600              // 10 min streamed from a generator, never materialised
         var maxBuffered = 0
         let options = PauseAlignedWindowOptions()
-        let planner = PauseAlignedWindowPlanner(source: { (n: Int) throws(AudioError) -> [Float] in
+        let planner = try PauseAlignedWindowPlanner(source: { (n: Int) throws(AudioError) -> [Float] in
             let count = min(n, total - produced)
             defer { produced += count }
             return (0..<count).map { i in Float(sin(Double(produced + i) * 0.01)) * ((produced + i) / 8000 % 3 == 0 ? 0.001 : 0.3) }
@@ -156,7 +168,7 @@ func planAll(_ planner: PauseAlignedWindowPlanner, total: Int, max: Int = 480_00
         // the cut lies inside that stretch (its windows end at 27.52 s), at its quietest frame.
         let s = Self.speech
         var fed = 0
-        let planner = PauseAlignedWindowPlanner(samples: s.samples, speechProbabilities: { windows in
+        let planner = try PauseAlignedWindowPlanner(samples: s.samples, speechProbabilities: { windows in
             let n = windows.count / 512
             defer { fed += n }
             return (0..<n).map { k in
@@ -169,9 +181,9 @@ func planAll(_ planner: PauseAlignedWindowPlanner, total: Int, max: Int = 480_00
         #expect(windows[0].cut == .vadPause && windows[0].endSeconds >= 27.0 && windows[0].endSeconds <= 27.52)
         #expect(windows[1].cut == .vadPause && windows[1].endSeconds >= 57.0 && windows[1].endSeconds <= 57.52)
         // A VAD that hears speech everywhere: the energy minimum decides, as without a VAD.
-        let always = try planAll(PauseAlignedWindowPlanner(samples: s.samples, speechProbabilities: { [Float](repeating: 0.99, count: $0.count / 512) }),
+        let always = try planAll(try PauseAlignedWindowPlanner(samples: s.samples, speechProbabilities: { [Float](repeating: 0.99, count: $0.count / 512) }),
                                  total: s.samples.count)
-        let none = try planAll(PauseAlignedWindowPlanner(samples: s.samples), total: s.samples.count)
+        let none = try planAll(try PauseAlignedWindowPlanner(samples: s.samples), total: s.samples.count)
         #expect(always.dropLast().allSatisfy { $0.cut == .energyMinimum })
         #expect(zip(always, none).allSatisfy { abs($0.endSample - $1.endSample) < 512 })
     }

@@ -21,7 +21,7 @@ import Testing
         }
         var stream = SileroVADStream(model: SileroFixtures.model)
         var seen = 0
-        let planner = PauseAlignedWindowPlanner(samples: signal, speechProbabilities: { w in
+        let planner = try PauseAlignedWindowPlanner(samples: signal, speechProbabilities: { w in
             seen += w.count
             return stream.push(w)
         })

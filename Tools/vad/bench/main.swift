@@ -109,11 +109,21 @@ case "plan":
     let rssBefore = memoryMB("VmRSS")
     let started = Date()
     var windows = 0, longest = 0, end = 0, reasons: [String: Int] = [:], peakRSS = 0.0
+    // Cut quality: RMS of the 10 ms before and after each cut relative to the RMS of the window before it.
+    var quiet = 0, cuts = 0, worst = 0.0
+    var previousTail: [Float] = [], previousRMS = 0.0
+    func rms(_ x: ArraySlice<Float>) -> Double { (x.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(max(1, x.count))).squareRoot() }
     do {
         let planner = try PauseAlignedWindowPlanner(path: args[1], speechProbabilities: provider)
         while let w = try planner.next() {
             guard w.startSample == end else { fail("window \(w.index) starts at \(w.startSample), expected \(end)") }
             end = w.endSample
+            if !previousTail.isEmpty {
+                let r = rms((previousTail + w.samples.prefix(160))[...]) / max(previousRMS, 1e-9)
+                cuts += 1; worst = max(worst, r)
+                if r < 0.1 { quiet += 1 }
+            }
+            previousTail = Array(w.samples.suffix(160)); previousRMS = rms(w.samples[...])
             windows += 1
             longest = max(longest, w.samples.count)
             reasons["\(w.cut)", default: 0] += 1
@@ -123,6 +133,7 @@ case "plan":
     let seconds = Date().timeIntervalSince(started)
     print(String(format: "audio %.1f s → %d windows, longest %.2f s, cuts %@; %.2f s", Double(end) / 16000, windows,
                  Double(longest) / 16000, reasons.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "), seconds))
+    print(String(format: "cuts with RMS ±10 ms < 0.1 × the window's RMS: %d of %d (worst %.3f)", quiet, cuts, worst))
     print(String(format: "RSS before %.1f MB, max during %.1f MB, process peak (VmHWM) %.1f MB", rssBefore, peakRSS, memoryMB("VmHWM")))
 
 default:
