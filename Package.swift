@@ -96,6 +96,9 @@ let package = Package(
         .executableTarget(name: "synthetic-checkpoint", dependencies: ["EarshotConvert", "EarshotTestSupport"],
                           path: "Tools/synthetic-checkpoint"),
 
+        // Speed and memory of the Silero VAD and the pause-aligned window planner on long files.
+        .executableTarget(name: "vad-bench", dependencies: ["Earshot", "EarshotAudio", "EarshotModels", "EarshotKernels"], path: "Tools/vad/bench"),
+
         // Tests.
         .target(name: "EarshotTestSupport",
                 dependencies: ["EarshotFormat", "EarshotKernels"],

@@ -23,6 +23,8 @@ public enum AudioError: Error, Equatable, CustomStringConvertible, Sendable {
     case unsupportedMelBins(Int)
     /// A filterbank passed in has the wrong number of values (`bins × 201` expected).
     case filterShapeMismatch(expected: Int, actual: Int)
+    /// Window-planner options that do not fit together (`PauseAlignedWindowOptions`); names the field.
+    case invalidWindowOptions(String)
     /// A read or window request outside the file (start frame beyond the end, negative count).
     case rangeOutOfBounds(path: String, start: Int, count: Int, frames: Int)
 
@@ -48,6 +50,8 @@ public enum AudioError: Error, Equatable, CustomStringConvertible, Sendable {
             return "unsupported number of mel bins \(bins) (supported: 80 for Qwen-Audio, 128 for Qwen2-Audio)"
         case .filterShapeMismatch(let expected, let actual):
             return "mel filterbank has \(actual) values, expected \(expected) (bins × 201)"
+        case .invalidWindowOptions(let reason):
+            return "invalid window options: \(reason)"
         case .rangeOutOfBounds(let path, let start, let count, let frames):
             return "\(path): cannot read \(count) frames from frame \(start): the file has \(frames) frames"
         }

@@ -98,6 +98,25 @@ func checkNN(_ h: inout Harness) {
         r.withUnsafeMutableBufferPointer { ref($0.baseAddress!, $0.count) }
         h.check(maxAbsDiff(a, r) < 1e-5, name + " fast vs reference")
     }
+    // One LSTM step (Silero VAD's recurrence), H = 37 (not a multiple of the SIMD width), 10 steps.
+    do {
+        let H = 37
+        let wl = values(4 * H * H, seed: 41).map { $0 * 0.3 }
+        var hf = values(H, seed: 42), cf = values(H, seed: 43)
+        var hr = hf, cr = cf
+        var scratch = [Float](repeating: 0, count: 4 * H)
+        var worst: Float = 0
+        wl.withUnsafeBufferPointer { wp in
+            let m = WeightMatrix(type: .f32, rows: 4 * H, cols: H, base: UnsafeRawPointer(wp.baseAddress!))
+            for step in 0..<10 {
+                let pre = values(4 * H, seed: UInt64(50 + step))
+                Kernels.lstmStep(pre: pre, w: m, h: &hf, c: &cf, scratch: &scratch)
+                Reference.lstmStep(pre: pre, w: m, h: &hr, c: &cr, scratch: &scratch)
+                worst = Swift.max(worst, Swift.max(maxAbsDiff(hf, hr), maxAbsDiff(cf, cr)))
+            }
+        }
+        h.check(worst < 1e-5, "lstmStep fast vs reference")
+    }
     // Attention: blocked (≥ 4 queries) and row-wise (decode), causal and bidirectional, f32 and f16 KV.
     for (tokens, keys, causal) in [(1, 37, true), (3, 20, true), (19, 83, true), (21, 70, false)] {
         for useF16 in [false, true] {

@@ -78,6 +78,13 @@ public enum ConvertError: Error, Equatable, CustomStringConvertible, Sendable {
     /// The tokenizer in the metadata cannot be turned into Earshot's tiktoken ranks.
     case ggufBadTokenizer(path: String, reason: String)
 
+    // MARK: ONNX (Tools/EarshotConvert/ONNX)
+
+    /// The file is not well-formed ONNX protobuf (truncated, a length past the end, a limit exceeded …).
+    case invalidONNX(path: String, reason: String)
+    /// The ONNX file is well formed but not a graph this converter knows (names the node or tensor at fault).
+    case unsupportedONNX(path: String, reason: String)
+
     // MARK: options
 
     /// `--quant` is not f32, f16, q8, q4 or a known recipe name.
@@ -159,6 +166,11 @@ public enum ConvertError: Error, Equatable, CustomStringConvertible, Sendable {
             return "GGUF file \(path): metadata key \(key) is \(found), expected \(expected)"
         case .ggufBadTokenizer(let path, let reason):
             return "GGUF file \(path): tokenizer: \(reason)"
+
+        case .invalidONNX(let path, let reason):
+            return "invalid ONNX file \(path): \(reason)"
+        case .unsupportedONNX(let path, let reason):
+            return "unsupported ONNX model \(path): \(reason)"
         case .invalidQuant(let value):
             return "unknown --quant \(value); use f32, f16, q8, q4 or a recipe (\(QuantRecipe.recipeNames.joined(separator: ", ")))"
         case .invalidOverride(let value, let reason):

