@@ -19,6 +19,9 @@ public enum AudioError: Error, Equatable, CustomStringConvertible, Sendable {
     case tooLong(path: String, seconds: Double, limitSeconds: Double)
     /// A sample rate the resampler cannot use (not positive, or beyond 1 MHz).
     case invalidSampleRate(Int)
+    /// A resampler design this front-end refuses: a parameter out of range, or a filter bank (taps ×
+    /// phases) too large for the rate pair.
+    case invalidResamplerDesign(String)
     /// A number of mel bins this front-end has no filterbank for (80 and 128 are supported).
     case unsupportedMelBins(Int)
     /// A filterbank passed in has the wrong number of values (`bins × 201` expected).
@@ -46,6 +49,8 @@ public enum AudioError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(path): the audio is \(formatSeconds(seconds)) long, more than the limit of \(formatSeconds(limit))"
         case .invalidSampleRate(let rate):
             return "invalid sample rate \(rate) Hz (expected 1 Hz … 1 MHz)"
+        case .invalidResamplerDesign(let reason):
+            return "invalid resampler design: \(reason)"
         case .unsupportedMelBins(let bins):
             return "unsupported number of mel bins \(bins) (supported: 80 for Qwen-Audio, 128 for Qwen2-Audio)"
         case .filterShapeMismatch(let expected, let actual):

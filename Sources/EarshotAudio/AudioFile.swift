@@ -38,6 +38,8 @@ public final class AudioFile {
     public let declaredFrames: Int
     /// Short container/codec name, e.g. "WAV PCM16", "FLAC", "MP3".
     public let formatName: String
+    /// The sample format ffmpeg's decoder produces for this file, which decides libswresample's arithmetic.
+    public let sampleEncoding: SampleEncoding
     public let options: Options
 
     /// Declared duration in seconds.
@@ -83,6 +85,7 @@ public final class AudioFile {
         channels = Int(info.channels)
         declaredFrames = Int(info.frames)
         formatName = AudioFile.describeFormat(info.format)
+        sampleEncoding = SampleEncoding(sndfileFormat: info.format)
         let isMPEG = (Int(info.format) & SF_FORMAT_TYPEMASK) == SF_FORMAT_MPEG
         shortfallTolerance = isMPEG ? max(4608, declaredFrames / 50) : 0
 
@@ -106,6 +109,46 @@ public final class AudioFile {
     /// A request reaching past the end returns what exists; a decoder that stops before the declared
     /// end throws `.truncated` (unless `options.allowTruncated`) or `.corrupt` when nothing decodes.
     public func readMono(from start: Int = 0, count: Int? = nil) throws(AudioError) -> [Float] {
+        var out: [Float] = []
+        out.reserveCapacity(min(count ?? Int.max, max(0, declaredFrames - start) + 1))
+        try decode(from: start, count: count) { block, frames in
+            if channels == 1 {
+                out.append(contentsOf: block[0..<frames])
+                return
+            }
+            let scale = 1 / Float(channels)
+            for f in 0..<frames {
+                var sum: Float = 0
+                for c in 0..<channels { sum += block[f &* channels &+ c] }
+                out.append(sum * scale)
+            }
+        }
+        return out
+    }
+
+    /// Reads up to `count` frames starting at frame `start`, one array per channel ([channels][frames],
+    /// same scaling and errors as `readMono`).
+    public func readChannels(from start: Int = 0, count: Int? = nil) throws(AudioError) -> [[Float]] {
+        var out = [[Float]](repeating: [], count: channels)
+        let expected = min(count ?? Int.max, max(0, declaredFrames - start) + 1)
+        for c in 0..<channels { out[c].reserveCapacity(expected) }
+        let channels = channels
+        try decode(from: start, count: count) { block, frames in
+            for c in 0..<channels {
+                let old = out[c].count
+                out[c].append(contentsOf: repeatElement(0, count: frames))
+                out[c].withUnsafeMutableBufferPointer { o in
+                    for f in 0..<frames { o[old &+ f] = block[f &* channels &+ c] }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Decodes frames [start, start + count) in blocks, handing each interleaved block and its frame count
+    /// to `consume`; checks for non-finite samples and truncation.
+    private func decode(from start: Int, count: Int?,
+                        _ consume: (UnsafeBufferPointer<Float>, Int) -> Void) throws(AudioError) {
         // Reading on from the current position is always allowed (MP3 lengths are estimates); a jump
         // must land inside the declared length.
         guard start >= 0, (count ?? 0) >= 0, start == position || start <= declaredFrames + shortfallTolerance else {
@@ -113,13 +156,11 @@ public final class AudioFile {
         }
         try seek(to: start)
         let wanted = count ?? Int.max
-        var out: [Float] = []
-        out.reserveCapacity(min(wanted, max(0, declaredFrames - start) + 1))
         let blockFrames = 16384
         var interleaved = [Float](repeating: 0, count: blockFrames * channels)
-        let scale = 1 / Float(channels)
-        while out.count < wanted {
-            let ask = min(blockFrames, wanted - out.count)
+        var done = 0
+        while done < wanted {
+            let ask = min(blockFrames, wanted - done)
             let got = interleaved.withUnsafeMutableBufferPointer { buf in
                 Int(sf_readf_float(handle, buf.baseAddress, sf_count_t(ask)))
             }
@@ -129,29 +170,19 @@ public final class AudioFile {
                 throw .corrupt(path: path, detail: "non-finite sample at frame \(position + bad / channels)")
             }
             position += got
-            if channels == 1 {
-                out.append(contentsOf: interleaved[0..<got])
-            } else {
-                interleaved.withUnsafeBufferPointer { buf in
-                    for f in 0..<got {
-                        var sum: Float = 0
-                        for c in 0..<channels { sum += buf[f &* channels &+ c] }
-                        out.append(sum * scale)
-                    }
-                }
-            }
+            done += got
+            interleaved.withUnsafeBufferPointer { consume($0, got) }
         }
         // Did the decoder stop before the header's promise?
-        if out.count < wanted && position < declaredFrames - shortfallTolerance {
-            if position == 0 || (out.isEmpty && start == 0) {
+        if done < wanted && position < declaredFrames - shortfallTolerance {
+            if position == 0 || (done == 0 && start == 0) {
                 throw .corrupt(path: path, detail: "no frame could be decoded (\(decoderError()))")
             }
             if !options.allowTruncated {
                 throw .truncated(path: path, expectedFrames: declaredFrames, decodedFrames: position)
             }
         }
-        if start == 0 && count == nil && out.isEmpty { throw .empty(path: path) }
-        return out
+        if start == 0 && count == nil && done == 0 { throw .empty(path: path) }
     }
 
     /// Moves the decoder to frame `frame`.
@@ -243,6 +274,28 @@ public final class AudioFile {
         default: codec = "codec 0x" + String(sub, radix: 16)
         }
         return container + " " + codec
+    }
+}
+
+/// The sample format ffmpeg decodes a file to, which is what libswresample's choice of arithmetic
+/// follows: 8/16-bit sources (and G.711, ADPCM, GSM, whose decoders give s16) resample in int16, the rest
+/// in float. 24/32-bit PCM is s32 in ffmpeg: resampled in float, but cut to 16 bits by a plain shift
+/// (rounding down) when neither rate nor channels change.
+public enum SampleEncoding: Sendable, Equatable {
+    case int16, int32, float
+
+    init(sndfileFormat format: Int32) {
+        switch Int(format) & SF_FORMAT_SUBMASK {
+        case SF_FORMAT_PCM_S8, SF_FORMAT_PCM_U8, SF_FORMAT_PCM_16, SF_FORMAT_ULAW, SF_FORMAT_ALAW,
+             SF_FORMAT_IMA_ADPCM, SF_FORMAT_MS_ADPCM, SF_FORMAT_GSM610, SF_FORMAT_G721_32, SF_FORMAT_G723_24,
+             SF_FORMAT_G723_40, SF_FORMAT_DWVW_12, SF_FORMAT_DWVW_16, SF_FORMAT_ALAC_16:
+            self = .int16
+        case SF_FORMAT_PCM_24, SF_FORMAT_PCM_32, SF_FORMAT_DWVW_24, SF_FORMAT_ALAC_20, SF_FORMAT_ALAC_24,
+             SF_FORMAT_ALAC_32:
+            self = .int32
+        default:
+            self = .float
+        }
     }
 }
 

@@ -1,5 +1,6 @@
-// AudioLoader: file → 16 kHz mono Float32, the input the log-mel wants: libsndfile decode, down-mix,
-// resample, and (by default) the int16 rounding the reference's ffmpeg step applies.
+// AudioLoader: file → 16 kHz mono Float32, the input the log-mel wants: libsndfile decode, then
+// (by default) exactly what the reference's ffmpeg step makes of it (`MonoConversion`: swr's down-mix,
+// resampler and int16 rounding, bit for bit).
 
 /// Decoded, converted audio.
 public struct DecodedAudio: Sendable {
@@ -19,12 +20,12 @@ public enum AudioLoader {
     public struct Options: Sendable {
         /// Limits and strictness of the decoder.
         public var file: AudioFile.Options
-        /// Round to 16-bit PCM after resampling, as the reference does (ffmpeg → s16le → / 32768).
-        /// On by default so non-16-bit sources reach the mel exactly as in the reference path.
+        /// Produce 16-bit PCM (/ 32768), as the reference does (ffmpeg → s16le → / 32768). On by default;
+        /// with `.ffmpeg` resampling it makes the samples ffmpeg's, bit for bit (mono and stereo, any rate).
+        /// Off: float samples (channels averaged, float resampling), no rounding.
         public var quantizeToInt16: Bool
-        /// Resampler filter design for files not at 16 kHz. Default `.ffmpeg`: the filter the reference's
-        /// ffmpeg used, so 48 kHz files reach the model as in the reference (log-mel max |Δ| ≈ 0.007
-        /// vs ≈ 0.37 in the top mel bin with `.standard`, whose sharper 7.2–8 kHz cut differs there).
+        /// Resampler filter design for files not at 16 kHz. Default `.ffmpeg`: the reference's resampler
+        /// exactly. `.standard` (sharper 7.2–8 kHz cut, no aliasing) differs in the top mel bins (≈ 0.37).
         public var resampling: Resampler.Quality
 
         public init(file: AudioFile.Options = .init(), quantizeToInt16: Bool = true,
@@ -38,12 +39,11 @@ public enum AudioLoader {
     /// Decodes the whole file at `path` to 16 kHz mono.
     public static func load(_ path: String, options: Options = .init()) throws(AudioError) -> DecodedAudio {
         let file = try AudioFile(path: path, options: options.file)
-        let source = try file.readMono()
-        var samples = source
-        if file.sampleRate != targetRate {
-            samples = try Resampler(from: file.sampleRate, to: targetRate, quality: options.resampling).resample(source)
-        }
-        if options.quantizeToInt16 { Resampler.quantizeToInt16(&samples) }
+        let conversion = try MonoConversion(file: file, options: options)
+        let source = try conversion.read(file, from: 0, count: nil)
+        let n = source[0].count
+        let samples = conversion.convert(source, inputStart: 0, outputRange: 0..<conversion.outputCount(forInput: n),
+                                         signalLength: n)
         return DecodedAudio(samples: samples, sourceSampleRate: file.sampleRate, sourceChannels: file.channels)
     }
 }

@@ -41,18 +41,18 @@ public struct AudioWindow: Sendable {
 }
 
 /// Streams a file as 16 kHz windows: decodes the file forward once, keeping only the source frames the
-/// next window needs (its span plus the resampler's reach), so a long recording never sits in memory
+/// next window needs (its span plus the resampler's taps), so a long recording never sits in memory
 /// whole. Never seeks (MP3 decoders are not bit-exact across a seek), so the samples equal those of
-/// `AudioLoader.load` for the same range, bit for bit.
+/// `AudioLoader.load` for the same range, bit for bit (same `MonoConversion`, same edge handling).
 public final class AudioWindowReader {
     public let file: AudioFile
     public let length: Int
     public let hop: Int
     let options: AudioLoader.Options
-    let resampler: Resampler
+    let conversion: MonoConversion
     private var nextIndex = 0
-    /// Decoded source frames `bufferStart ..< bufferStart + buffer.count`.
-    private var buffer: [Float] = []
+    /// Decoded source frames `bufferStart ..< bufferStart + buffer[c].count`, per channel read.
+    private var buffer: [[Float]]
     private var bufferStart = 0
     private var reachedEnd = false
 
@@ -62,33 +62,34 @@ public final class AudioWindowReader {
         self.length = max(1, length)
         self.hop = max(1, hop ?? length)
         self.options = options
-        resampler = try Resampler(from: file.sampleRate, to: AudioLoader.targetRate, quality: options.resampling)
+        conversion = try MonoConversion(file: file, options: options)
+        buffer = [[Float]](repeating: [], count: conversion.channels)
     }
 
     /// The next window, or nil after the last one.
     public func next() throws(AudioError) -> AudioWindow? {
         let start = nextIndex * hop
         let wanted = start..<(start + length)
-        let need = resampler.inputRange(forOutput: wanted)
+        let need = conversion.inputRange(forOutput: wanted)
         // Decode forward until the buffer covers `need` (or the file ends).
-        let bufferEnd = bufferStart + buffer.count
+        let bufferEnd = bufferStart + buffer[0].count
         if !reachedEnd && bufferEnd < need.upperBound {
-            let more = try file.readMono(from: bufferEnd, count: need.upperBound - bufferEnd)
-            if more.count < need.upperBound - bufferEnd { reachedEnd = true }
-            buffer += more
+            let more = try conversion.read(file, from: bufferEnd, count: need.upperBound - bufferEnd)
+            if more[0].count < need.upperBound - bufferEnd { reachedEnd = true }
+            for c in buffer.indices { buffer[c] += more[c] }
         }
         // Forget what no later window needs.
         let keepFrom = max(0, need.lowerBound)
         if keepFrom > bufferStart {
-            let drop = min(keepFrom - bufferStart, buffer.count)
-            buffer.removeFirst(drop)
+            let drop = min(keepFrom - bufferStart, buffer[0].count)
+            for c in buffer.indices { buffer[c].removeFirst(drop) }
             bufferStart += drop
         }
+        let total: Int? = reachedEnd ? bufferStart + buffer[0].count : nil
         var end = wanted.upperBound
-        if reachedEnd { end = min(end, resampler.outputCount(forInput: bufferStart + buffer.count)) }
+        if let total { end = min(end, conversion.outputCount(forInput: total)) }
         if end <= start { return nil }
-        var samples = resampler.resample(buffer, inputStart: bufferStart, outputRange: start..<end)
-        if options.quantizeToInt16 { Resampler.quantizeToInt16(&samples) }
+        let samples = conversion.convert(buffer, inputStart: bufferStart, outputRange: start..<end, signalLength: total)
         defer { nextIndex += 1 }
         return AudioWindow(index: nextIndex, startSample: start, samples: samples)
     }

@@ -41,4 +41,22 @@ import Testing
         #expect(joined.count == whole.count)
         #expect(count == (whole.count + length - 1) / length)
     }
+
+    /// Streamed windows at other rates, bit depths and channel counts (the rates fixtures) equal the
+    /// whole-file decode and ffmpeg's samples, bit for bit. 4 000-sample windows: every file spans
+    /// several, so window starts fall mid-file and the last one ends on the mirrored tail.
+    @Test(arguments: RateFixtures.names)
+    func streamedWindowsAtOtherRatesEqualFfmpeg(_ name: String) throws {
+        let length = 4000
+        let whole = try AudioLoader.load(RateFixtures.source(name)).samples
+        let ref = try RateFixtures.reference(name)
+        let reader = try AudioWindowReader(path: RateFixtures.source(name), length: length)
+        var joined: [Float] = []
+        while let w = try reader.next() {
+            let expected = Array(whole[w.startSample..<min(w.startSample + length, whole.count)])
+            #expect(w.samples == expected, "\(name) window \(w.index) differs from the whole decode")
+            joined += w.samples
+        }
+        #expect(joined.count == whole.count && joined == ref, "\(name): streamed \(joined.count) samples vs ffmpeg \(ref.count)")
+    }
 }
