@@ -103,20 +103,4 @@ public final class QwenTextModel: @unchecked Sendable {   // immutable after ini
     public func decodeStep(id: Int, cache: KVCache) throws(ModelError) -> [Float] {
         lm.lastLogits(try lm.forward(try lm.embed([id]), cache: cache))
     }
-
-    /// Greedy decoding: prefill, then up to `maxTokens` argmax tokens (stops after emitting a `stopIds` token).
-    /// Returns the generated ids and the logits of the prompt's last position.
-    public func greedy(ids: [Int], maxTokens: Int, stopIds: Set<Int> = [], cache: KVCache) throws(ModelError)
-        -> (ids: [Int], promptLogits: [Float]) {
-        let first = try prefill(ids: ids, cache: cache)
-        var logits = first
-        var out: [Int] = []
-        while out.count < maxTokens {
-            let next = QwenAudioModel.argmax(logits)
-            out.append(next)
-            if stopIds.contains(next) || out.count == maxTokens { break }
-            logits = try decodeStep(id: next, cache: cache)
-        }
-        return (out, first)
-    }
 }

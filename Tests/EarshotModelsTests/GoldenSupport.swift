@@ -112,3 +112,19 @@ extension QwenAudioModel {
         return best
     }
 }
+
+extension QwenTextModel {
+    /// The tests' reference decode (see `QwenAudioModel.greedy`): generated ids and the prompt's last logits.
+    func greedy(ids: [Int], maxTokens: Int, stopIds: Set<Int> = [], cache: KVCache) throws -> (ids: [Int], promptLogits: [Float]) {
+        let first = try prefill(ids: ids, cache: cache)
+        var logits = first
+        var out: [Int] = []
+        while out.count < maxTokens {
+            let next = QwenAudioModel.argmax(logits)
+            out.append(next)
+            if stopIds.contains(next) || out.count == maxTokens { break }
+            logits = try decodeStep(id: next, cache: cache)
+        }
+        return (out, first)
+    }
+}

@@ -56,6 +56,7 @@ enum SileroFixtures {
             case .double(let d): out[k] = .double(d)
             case .bool(let b): out[k] = .bool(b)
             case .string(let s): out[k] = .string(s)
+            case .strings: break   // lists are not config values
             }
         }
         return out
