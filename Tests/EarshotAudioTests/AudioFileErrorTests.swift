@@ -73,7 +73,8 @@ import Testing
             return UInt8(truncatingIfNeeded: state >> 33)
         })
         let path = make("noise.mp3", bytes)
-        guard case .unsupportedFormat? = Self.loadError(path) else { Issue.record("expected .unsupportedFormat, got \(String(describing: Self.loadError(path)))"); return }
+        let error = Self.loadError(path)
+        guard case .unsupportedFormat? = error else { Issue.record("expected .unsupportedFormat, got \(String(describing: error))"); return }
     }
 
     /// A WAV cut inside its 'fmt ' chunk: the header itself is damaged.
