@@ -40,6 +40,7 @@ let package = Package(
         .library(name: "Earshot", targets: ["Earshot"]),
         .executable(name: "earshot", targets: ["earshot"]),
         .executable(name: "earshot-convert", targets: ["earshot-convert"]),
+        .executable(name: "earshot-bench", targets: ["earshot-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -92,16 +93,20 @@ let package = Package(
         .executableTarget(name: "earshot-convert",
                           dependencies: ["EarshotConvert", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Tools/earshot-convert"),
-        // Writes a full-size synthetic Qwen-Audio checkpoint (random bf16) for converter measurements.
-        .executableTarget(name: "synthetic-checkpoint", dependencies: ["EarshotConvert", "EarshotTestSupport"],
-                          path: "Tools/synthetic-checkpoint"),
+        // Synthetic files for tests and measurements (example .ear, random checkpoints): not in any product.
+        .target(name: "EarshotSynthetic", dependencies: ["EarshotFormat"], path: "Tools/EarshotSynthetic"),
+        // Benchmarks and synthetic model writers, apart from the product.
+        .executableTarget(name: "earshot-bench",
+                          dependencies: ["Earshot", "EarshotFormat", "EarshotKernels", "EarshotKernelsAVX512", "EarshotModels",
+                                         "EarshotConvert", "EarshotSynthetic",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Speed and memory of the Silero VAD and the pause-aligned window planner on long files.
         .executableTarget(name: "vad-bench", dependencies: ["Earshot", "EarshotAudio", "EarshotModels", "EarshotKernels"], path: "Tools/vad/bench"),
 
         // Tests.
         .target(name: "EarshotTestSupport",
-                dependencies: ["EarshotFormat", "EarshotKernels"],
+                dependencies: ["EarshotFormat", "EarshotKernels", "EarshotSynthetic"],
                 path: "Tests/EarshotTestSupport",
                 // Optimised in debug too: it regenerates the 40 M-value tiny checkpoint and hashes it.
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),

@@ -129,8 +129,11 @@ struct DecodingFlags: ParsableArguments {
     @Flag(name: .long, help: "Word-level times (not available yet: refused with the reason).")
     var wordTimestamps = false
 
-    @Flag(name: .long, help: "Transcribe only the speech the Silero voice activity detector finds (not available yet: refused).")
+    @Flag(name: .long, help: "Silero voice activity detection: Whisper transcribes only the speech it finds (faster-whisper's vad_filter; times stay in file time); Qwen-Audio cuts its windows where nobody speaks.")
     var vad = false
+
+    @Option(name: .long, help: ArgumentHelp("The VAD model for --vad (default: silero-vad-v6.ear beside the default model, from Tools/get-default-model.sh).", valueName: "FILE.ear"))
+    var vadModel: String?
 
     func validate() throws {
         if let beamSize, !(1...16).contains(beamSize) { throw ValidationError("--beam-size must be 1…16") }
@@ -144,6 +147,7 @@ struct DecodingFlags: ParsableArguments {
         var out: [String] = []
         if beamSize != nil { out.append("--beam-size: \(why)") }
         if bestOf != nil { out.append("--best-of: \(why)") }
+        if vadModel != nil && !vad { out.append("--vad-model: it names the model of --vad, which is not given") }
         if noCondition { out.append("--no-condition: \(why)") }
         if initialPrompt != nil { out.append("--initial-prompt: \(why)") }
         if noTimestamps { out.append("--no-timestamps: \(why)") }

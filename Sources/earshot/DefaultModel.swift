@@ -15,6 +15,9 @@ enum DefaultModel {
 
     static var path: String { (cacheDirectory as NSString).appendingPathComponent(fileName) }
 
+    /// The Silero VAD model the same script converts beside it.
+    static var vadPath: String { (cacheDirectory as NSString).appendingPathComponent("silero-vad-v6.ear") }
+
     /// The given model, or the default one; a clear error naming the command that fetches it when it is missing.
     static func resolve(_ given: String?, command: String = "transcribe") throws -> String {
         if let given { return given }

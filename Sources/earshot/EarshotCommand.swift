@@ -13,7 +13,7 @@ struct EarshotCommand: ParsableCommand {
         commandName: "earshot",
         abstract: "Run Qwen-Audio on the CPU: transcribe, translate, caption, ask and chat about audio.",
         version: earshotVersion,
-        subcommands: [InspectCommand.self, DebugCommand.self, TokenizeCommand.self, MelCommand.self, BenchCommand.self, RunCommand.self, TranscribeCommand.self, TranslateCommand.self, CaptionCommand.self, AskCommand.self, ClassifyCommand.self, NotesCommand.self, TimestampsCommand.self, ChatCommand.self])
+        subcommands: [InspectCommand.self, TokenizeCommand.self, MelCommand.self, RunCommand.self, TranscribeCommand.self, TranslateCommand.self, CaptionCommand.self, AskCommand.self, ClassifyCommand.self, NotesCommand.self, TimestampsCommand.self, ChatCommand.self])
 }
 
 let earshotVersion = "0.2.0-dev"

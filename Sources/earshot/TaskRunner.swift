@@ -25,6 +25,8 @@ struct TaskRunner {
     var itn = false
     var languageGiven: String?
     var targetGiven: String?
+    /// --vad's detector (Qwen-Audio: windows cut where nobody speaks).
+    var voiceActivity: VoiceActivityDetector?
 
     /// Runs `job` on every input; failures are one clear line on stderr and exit status 1.
     func run(_ job: AudioJob, inputs: [String], model path: String? = nil) throws {
@@ -163,7 +165,7 @@ struct TaskRunner {
         opts.stopStrings = options.stop
         var lastEnd = 0.0
         do {
-            return try session.runWindows(task, audio: input, options: opts, truncate: output.truncate,
+            return try session.runWindows(task, audio: input, options: opts, truncate: output.truncate, voiceActivity: voiceActivity,
                 onWindow: { w in
                     if options.verbose {
                         printError(String(format: "earshot: window %d at %.2f s (%.2f s)", w.index, w.startSeconds, w.durationSeconds))

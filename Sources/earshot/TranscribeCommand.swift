@@ -3,6 +3,7 @@
 // Qwen-Audio's ASR task tags over ≤ 30 s windows. Also the shared flag handling of `translate`.
 import ArgumentParser
 import Earshot
+import Foundation
 
 struct TranscribeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -75,7 +76,17 @@ func runSpeech(command: String, options: ModelOptions, decoding: DecodingFlags, 
     t.initialPrompt = decoding.initialPrompt
     t.timestamps = !decoding.noTimestamps
     t.wordTimestamps = decoding.wordTimestamps
-    t.vad = decoding.vad
+    if decoding.vad {
+        let path = decoding.vadModel ?? DefaultModel.vadPath
+        guard FileManager.default.fileExists(atPath: path) else {
+            printError("earshot \(command): --vad needs the Silero VAD model, and \(path) does not exist: run Tools/get-default-model.sh (it converts faster-whisper's silero_vad_v6.onnx) or pass --vad-model FILE.ear")
+            throw ExitCode(1)
+        }
+        do { t.voiceActivity = try VoiceActivityDetector(path: path) } catch {
+            printError("earshot \(command): --vad-model: \(error.description)")
+            throw ExitCode(1)
+        }
+    }
     t.maxNewTokens = options.maxTokens
     t.seed = options.seed
     t.truncate = output.truncate
@@ -88,6 +99,7 @@ func runSpeech(command: String, options: ModelOptions, decoding: DecodingFlags, 
     runner.itn = itn
     runner.languageGiven = lang
     runner.targetGiven = target
+    runner.voiceActivity = t.voiceActivity
     try runner.run(.transcription(t, qwenTask: qwenTask), inputs: inputs)
 }
 

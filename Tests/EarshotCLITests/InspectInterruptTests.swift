@@ -1,4 +1,4 @@
-// InspectInterruptTests: a writer interrupted by SIGINT/SIGTERM midway (earshot debug write-example,
+// InspectInterruptTests: a writer interrupted by SIGINT/SIGTERM midway (earshot-bench write-example,
 // which opts in to EarWriter.deleteTemporaryFilesOnSignals) leaves neither the file nor a temporary.
 import Testing
 import Foundation
@@ -18,8 +18,8 @@ private func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
 func interruptedWriteLeavesNoFile(signal: Int32) throws {
     let dir = try TemporaryDirectory()
     let process = Process()
-    process.executableURL = try CLIRunner.executable("earshot")
-    process.arguments = ["debug", "write-example", "--large-tensor-mib", "8", "--stall-after-mib", "3", dir.path("big.ear")]
+    process.executableURL = try CLIRunner.executable("earshot-bench")
+    process.arguments = ["write-example", "--large-tensor-mib", "8", "--stall-after-mib", "3", dir.path("big.ear")]
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     try process.run()
@@ -46,9 +46,9 @@ func interruptedWriteLeavesNoFile(signal: Int32) throws {
 @Test func diskFullMidTensorLeavesNoFile() throws {
     // RLIMIT_FSIZE of 2 MiB (SIGXFSZ ignored, so write() fails with EFBIG) while writing an 8 MiB tensor.
     let dir = try TemporaryDirectory()
-    let earshot = try CLIRunner.executable("earshot").path
+    let earshot = try CLIRunner.executable("earshot-bench").path
     let r = try CLIRunner.run(program: URL(fileURLWithPath: "/bin/bash"),
-                              ["-c", "trap '' XFSZ; ulimit -f 2048; exec \"$0\" debug write-example --large-tensor-mib 8 \"$1\"",
+                              ["-c", "trap '' XFSZ; ulimit -f 2048; exec \"$0\" write-example --large-tensor-mib 8 \"$1\"",
                                earshot, dir.path("big.ear")])
     #expect(r.exitCode == 1, "\(r)")
     #expect(r.stderrLines.count == 1 && r.stderr.contains("File too large"), "\(r)")

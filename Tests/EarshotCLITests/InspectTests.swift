@@ -72,14 +72,14 @@ func inspectRejectsCorruptedFile(_ corruption: EarCorruption) throws {
     #expect(r.stdout.contains("--json"))
 }
 
-@Test func debugWriteExampleWritesAValidFile() throws {
+@Test func benchWriteExampleWritesAValidFile() throws {
     let dir = try TemporaryDirectory()
-    let r = try CLIRunner.run(["debug", "write-example", dir.path("x.ear")])
+    let r = try CLIRunner.run(["write-example", dir.path("x.ear")], executable: "earshot-bench")
     #expect(r.exitCode == 0, "\(r)")
     let ear = try EarFile(path: dir.path("x.ear"))
     try ear.verify()
     #expect(ear.tensors.count == 9)
-    let bad = try CLIRunner.run(["debug", "write-example", dir.path("missing-dir/x.ear")])
+    let bad = try CLIRunner.run(["write-example", dir.path("missing-dir/x.ear")], executable: "earshot-bench")
     #expect(bad.exitCode == 1)
     #expect(bad.stderrLines.count == 1, "\(bad)")
     #expect(dir.contents() == ["x.ear"])

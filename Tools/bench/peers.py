@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Earshot vs its peers at Qwen-Audio's shapes, measured alternately (A B A B …) in the same run.
 
-  decode : llama-bench -p 0 -n N -t T [-d C]          vs  earshot bench decode  --tokens N --context C
-  prefill: llama-bench -p P -n 0 -t T                  vs  earshot bench prefill --tokens P
-  encoder: CTranslate2 int8 Whisper-large-v2 encode    vs  earshot bench encoder (30 s window)
-  load   : llama-bench -p 0 -n 1 --no-warmup (process wall time)  vs  earshot bench load (map → first token)
+  decode : llama-bench -p 0 -n N -t T [-d C]          vs  earshot-bench decode  --tokens N --context C
+  prefill: llama-bench -p P -n 0 -t T                  vs  earshot-bench prefill --tokens P
+  encoder: CTranslate2 int8 Whisper-large-v2 encode    vs  earshot-bench encoder (30 s window)
+  load   : llama-bench -p 0 -n 1 --no-warmup (process wall time)  vs  earshot-bench load (map → first token)
   peak RSS of every child from wait4()
 
 Prints one row per (workload, type, threads): peer median, Earshot median, ratio (Earshot ÷ peer for rates,
@@ -87,6 +87,7 @@ def main():
         return
     ap = argparse.ArgumentParser()
     ap.add_argument("--earshot", required=True)
+    ap.add_argument("--earshot-bench", required=True)
     ap.add_argument("--llama-bench")
     ap.add_argument("--ear", action="append", default=[], help="TYPE=PATH.ear (q4, q8)")
     ap.add_argument("--gguf", action="append", default=[], help="TYPE=PATH.gguf matched to the same TYPE")
@@ -121,7 +122,7 @@ def main():
                 for _ in range(a.rounds):
                     if gg and a.llama_bench:
                         v, rss = llama_bench(a.llama_bench, gg, t, 0, a.decode_tokens, a.context); peer.append(v); rp = max(rp, rss)
-                    out, rss = run_rss([a.earshot, "bench", "decode", "--model", ear, "--threads", str(t), "--runs", "1",
+                    out, rss = run_rss([a.earshot_bench, "decode", "--model", ear, "--threads", str(t), "--runs", "1",
                                         "--tokens", str(a.decode_tokens), "--context", str(a.context)])
                     r = earshot_results(out)[0]; ours.append(float(r["median"])); cpu.append(float(r["cpu_rate"])); ro = max(ro, rss)
                 row("decode", typ, t, "llama.cpp", peer, ours, cpu, "tok/s", True, rp, ro)
@@ -130,14 +131,14 @@ def main():
                 for _ in range(a.rounds):
                     if gg and a.llama_bench:
                         v, rss = llama_bench(a.llama_bench, gg, t, a.prefill_tokens, 0, 0); peer.append(v); rp = max(rp, rss)
-                    out, rss = run_rss([a.earshot, "bench", "prefill", "--model", ear, "--threads", str(t), "--runs", "1",
+                    out, rss = run_rss([a.earshot_bench, "prefill", "--model", ear, "--threads", str(t), "--runs", "1",
                                         "--tokens", str(a.prefill_tokens)])
                     r = earshot_results(out)[0]; ours.append(float(r["median"])); cpu.append(float(r["cpu_rate"])); ro = max(ro, rss)
                 row("prefill", typ, t, "llama.cpp", peer, ours, cpu, "tok/s", True, rp, ro)
         if "load" in work:
             # Map → first token with a warm page cache. llama.cpp: wall time of a llama-bench process that loads
             # the GGUF and generates one token without warm-up (so it also counts process start and its weight
-            # repacking); Earshot: `earshot bench load` (map, validate, build the model, one decode step).
+            # repacking); Earshot: `earshot-bench load` (map, validate, build the model, one decode step).
             for t in threads:
                 peer, ours, rp, ro = [], [], 0, 0
                 for _ in range(a.rounds):
@@ -146,7 +147,7 @@ def main():
                         _, rss = run_rss([a.llama_bench, "-m", gg, "-t", str(t), "-p", "0", "-n", "1", "-r", "1",
                                           "--no-warmup", "-o", "json"])
                         peer.append(time.perf_counter() - t0); rp = max(rp, rss)
-                    out, rss = run_rss([a.earshot, "bench", "load", "--model", ear, "--threads", str(t), "--runs", "1"])
+                    out, rss = run_rss([a.earshot_bench, "load", "--model", ear, "--threads", str(t), "--runs", "1"])
                     ours.append(float(earshot_results(out)[0]["median"])); ro = max(ro, rss)
                 row("load", typ, t, "llama.cpp", peer, ours, [], "s", False, rp, ro)
 
@@ -158,7 +159,7 @@ def main():
                 if a.ct2:
                     out, rss = run_rss([sys.executable, __file__, "ct2-encode", a.ct2, str(t), "1"])
                     peer += json.loads(out.strip().splitlines()[-1]); rp = max(rp, rss)
-                out, rss = run_rss([a.earshot, "bench", "encoder", "--model", ear, "--threads", str(t), "--runs", "1"])
+                out, rss = run_rss([a.earshot_bench, "encoder", "--model", ear, "--threads", str(t), "--runs", "1"])
                 r = earshot_results(out)[0]; ours.append(float(r["median"])); cpu.append(float(r["cpu_rate"])); ro = max(ro, rss)
             row("encoder", "int8/" + ("q8" if "q8" in ears else "q4"), t, "ctranslate2", peer, ours, cpu, "s", False, rp, ro)
 

@@ -11,7 +11,7 @@
 #
 # Steps: (1) pip: gguf, cmake, ninja, ctranslate2, transformers, torch (CPU); (2) llama.cpp from the
 # llama-cpp-python $LLAMA_CPP_PY sdist (vendor/llama.cpp), cmake Release with native flags, targets llama-bench;
-# (3) GGUF q4_0 / q8_0 (make_qwen7b_gguf.py); (4) .ear q4 / q8 (earshot bench write-model); (5) CTranslate2 int8
+# (3) GGUF q4_0 / q8_0 (make_qwen7b_gguf.py); (4) .ear q4 / q8 (earshot-bench write-model); (5) CTranslate2 int8
 # random Whisper-large-v2 (make_ct2_whisper.py); (6) peers.py.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -53,18 +53,19 @@ for t in $TYPES; do
 done
 
 # (4) .ear files.
-(cd "$ROOT" && swift build -c release --product earshot > /dev/null)
+(cd "$ROOT" && swift build -c release --product earshot > /dev/null && swift build -c release --product earshot-bench > /dev/null)
 EARSHOT="$ROOT/.build/release/earshot"
+EARSHOT_BENCH="$ROOT/.build/release/earshot-bench"
 for t in $TYPES; do
   e="$BENCH_DIR/qwen7b.$t.ear"
   [ -s "$e" ] && continue
   if [ "${EAR_VIA_CONVERT:-0}" = 1 ]; then
-    (cd "$ROOT" && swift build -c release --product synthetic-checkpoint --product earshot-convert > /dev/null)
+    (cd "$ROOT" && swift build -c release --product earshot-convert > /dev/null)
     ck="$BENCH_DIR/qwen-audio-synth"
-    [ -d "$ck" ] || "$ROOT/.build/release/synthetic-checkpoint" "$ROOT/Tools/bench/qwen-audio-config.json" "$ck"
+    [ -d "$ck" ] || "$EARSHOT_BENCH" write-checkpoint "$ROOT/Tools/bench/qwen-audio-config.json" "$ck"
     "$ROOT/.build/release/earshot-convert" "$ck" --quant "$t" -o "$e"
   else
-    "$EARSHOT" bench write-model --type "$t" --output "$e"
+    "$EARSHOT_BENCH" write-model --type "$t" --output "$e"
   fi
 done
 
@@ -77,7 +78,7 @@ fi
 echo "== set-up done in ${SECONDS} s (llama.cpp, GGUF, .ear and CTranslate2 files are reused when present)"
 [ "${SETUP_ONLY:-0}" = 1 ] && exit 0
 # (6) Alternating runs and the ratio table.
-args=(--earshot "$EARSHOT" --llama-bench "$LLAMA_BENCH" --threads "$THREADS" --rounds "$ROUNDS"
+args=(--earshot "$EARSHOT" --earshot-bench "$EARSHOT_BENCH" --llama-bench "$LLAMA_BENCH" --threads "$THREADS" --rounds "$ROUNDS"
       --decode-tokens "$DECODE_TOKENS" --context "$CONTEXT" --prefill-tokens "$PREFILL_TOKENS" --workloads "$WORKLOADS")
 for t in $TYPES; do args+=(--ear "$t=$BENCH_DIR/qwen7b.$t.ear" --gguf "$t=$BENCH_DIR/qwen7b.${GGUF_TYPE[$t]}.gguf"); done
 [ -s "$CT2/model.bin" ] && args+=(--ct2 "$CT2")

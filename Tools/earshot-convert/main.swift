@@ -70,7 +70,10 @@ struct EarshotConvertCommand: ParsableCommand {
     @Flag(help: "Validate the checkpoint and print the plan without writing anything.")
     var dryRun = false
 
-    @Flag(help: "Do not print the per-tensor error table.")
+    @Flag(name: .shortAndLong, help: "Also print the per-tensor quantization-error table (it is always stored in the file; `earshot inspect` shows it).")
+    var verbose = false
+
+    @Flag(help: ArgumentHelp("Accepted for old scripts: the table is off unless --verbose.", visibility: .hidden))
     var noTable = false
 
     @Flag(name: .shortAndLong, help: "Print only errors and the final summary line.")
@@ -100,7 +103,7 @@ struct EarshotConvertCommand: ParsableCommand {
                 throw .outputNotWritable(path: outPath, reason: "file exists (use --force to overwrite)")
             }
             let report = try SileroVADConverter.convert(path: checkpoint, to: try EarFileSink(path: outPath))
-            if !noTable && !quiet { print(report.table()) }
+            if verbose && !quiet { print(report.table()) }
             return print("wrote \(outPath): \(formatBytes(report.fileBytes)), \(report.parameterCount) weights (Silero VAD, f32)")
         }
         let dir = URL(fileURLWithPath: checkpoint)
@@ -114,7 +117,7 @@ struct EarshotConvertCommand: ParsableCommand {
             let report = try WhisperConverter.convert(directory: dir, options: ConvertOptions(recipe: recipe, overrides: overrides),
                                                       to: try EarFileSink(path: outPath), progress: bar.handle)
             bar.done()
-            if !noTable && !quiet { print(report.table()) }
+            if verbose && !quiet { print(report.table()) }
             return print("wrote \(outPath): \(formatBytes(report.fileBytes)), \(formatCount(report.parameterCount)) weights (Whisper, recipe \(recipe.name))")
         }
         let started = Date()
@@ -157,7 +160,7 @@ struct EarshotConvertCommand: ParsableCommand {
         bar.done()
         let seconds = Date().timeIntervalSince(started)
 
-        if !noTable && !quiet { print(report.table()) }
+        if verbose && !quiet { print(report.table()) }
         let worst = report.worstErrors().map { "\($0.type) \(String(format: "%.2e", $0.relativeRMSE)) (\($0.name))" }
         let kv2k = report.expectedRAMBytes(tokens: 2048) - report.tensorBytes
         print("""

@@ -53,6 +53,42 @@ public struct TaskResult: Sendable {
     }
 }
 
+/// The windows a Qwen-Audio task runs on: cut in pauses (`PauseAlignedWindowPlanner`: where the VAD finds no
+/// speech, else at a short-time-energy minimum before the 30 s mark; never inside a word), streamed from the
+/// input; with `truncate`, only the reference's first 30 s.
+final class WindowSource {
+    private let planner: PauseAlignedWindowPlanner?
+    private let cutter: AudioWindowCutter?
+    private let name: String
+    private var truncated = false
+
+    init(_ audio: AudioInput, truncate: Bool, voiceActivity: VoiceActivityDetector?) throws(EarshotError) {
+        name = audio.name
+        if truncate {
+            cutter = AudioWindowCutter(stream: try audio.stream())
+            planner = nil
+            return
+        }
+        let options = PauseAlignedWindowOptions()
+        let stream = try audio.stream(blockSize: options.readSamples)
+        do {
+            planner = try PauseAlignedWindowPlanner(source: { (_: Int) throws(AudioError) -> [Float] in try stream.read() },
+                                                    options: options, speechProbabilities: voiceActivity?.probabilityProvider())
+        } catch { throw .audio(path: audio.name, error) }
+        cutter = nil
+    }
+
+    func next() throws(AudioError) -> AudioWindow? {
+        if let cutter {
+            guard !truncated else { return nil }
+            truncated = true
+            return try cutter.next()
+        }
+        guard let w = try planner!.next() else { return nil }
+        return AudioWindow(index: w.index, startSample: w.startSample, samples: w.samples)
+    }
+}
+
 /// Cuts a stream of 16 kHz samples into windows of at most 30 s, in order, without gaps or overlaps. A tail
 /// shorter than 10 ms is dropped (it cannot make one encoder frame); an audio shorter than that is padded.
 final class AudioWindowCutter {
@@ -95,19 +131,21 @@ extension Session {
     /// - Throws: `.unsupported` for a model without Qwen-Audio task prompts (Whisper: use `transcribe`),
     ///   `.audio` when the audio cannot be read.
     public func run(_ task: AudioTask, audio: AudioInput, options: GenerationOptions? = nil, truncate: Bool = false,
-                    cancel: CancellationFlag? = nil, onToken: (TokenEvent) -> Bool = { _ in true }) throws(EarshotError) -> TaskResult {
-        try runWindows(task, audio: audio, options: options, truncate: truncate, cancel: cancel, onWindow: { _ in true }, onToken: onToken)
+                    voiceActivity: VoiceActivityDetector? = nil, cancel: CancellationFlag? = nil,
+                    onToken: (TokenEvent) -> Bool = { _ in true }) throws(EarshotError) -> TaskResult {
+        try runWindows(task, audio: audio, options: options, truncate: truncate, voiceActivity: voiceActivity, cancel: cancel,
+                       onWindow: { _ in true }, onToken: onToken)
     }
 
     /// `run`, told before each window starts (`onWindow` returning false stops).
     public func runWindows(_ task: AudioTask, audio: AudioInput, options: GenerationOptions? = nil, truncate: Bool = false,
-                           cancel: CancellationFlag? = nil, onWindow: (AudioWindow) -> Bool,
-                           onToken: (TokenEvent) -> Bool) throws(EarshotError) -> TaskResult {
+                           voiceActivity: VoiceActivityDetector? = nil, cancel: CancellationFlag? = nil,
+                           onWindow: (AudioWindow) -> Bool, onToken: (TokenEvent) -> Bool) throws(EarshotError) -> TaskResult {
         _ = try qwenEngine("run Qwen-Audio task prompts (use transcribe)")
         let opts = options ?? defaultOptions(for: task)
         return try locked { () throws(EarshotError) -> TaskResult in
             let t0 = now()
-            let cutter = AudioWindowCutter(stream: try audio.stream())
+            let cutter = try WindowSource(audio, truncate: truncate, voiceActivity: voiceActivity)
             var results: [WindowResult] = []
             var decodeSeconds = now() - t0
             var readSamples = 0
@@ -171,7 +209,6 @@ extension Session {
             }
             return l
         }
-        if o.vad { throw .unsupported(family: model.info.family, what: "run the VAD filter yet (no voice activity model is wired in)") }
         if o.wordTimestamps { throw .unsupported(family: model.info.family, what: "give word timestamps in transcribe (use the timestamps task)") }
         if o.initialPrompt != nil { throw .unsupported(family: model.info.family, what: "take an initial prompt") }
         let spoken = try language(o.language ?? "en", "language")
@@ -192,7 +229,7 @@ extension Session {
         }
         if !onEvent(.language(code: spoken.rawValue, probability: 1)) { throw .cancelled }
         var stopped = false
-        let result = try runWindows(task, audio: audio, options: opts, truncate: o.truncate, cancel: cancel,
+        let result = try runWindows(task, audio: audio, options: opts, truncate: o.truncate, voiceActivity: o.voiceActivity, cancel: cancel,
             onWindow: { w in
                 stopped = !onEvent(.window(index: w.index, span: TimeSpan(start: w.startSeconds, end: w.startSeconds + w.durationSeconds)))
                 return !stopped

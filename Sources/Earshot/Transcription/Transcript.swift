@@ -1,6 +1,7 @@
 // Transcript: what `Session.transcribe` returns for every model family — the text, timed segments (with
 // words when asked), the windows the audio was cut into, the language — plus the options that steer it
 // and the events it streams while it runs.
+import EarshotAudio
 
 /// A span of the audio, seconds from its start.
 public struct TimeSpan: Sendable, Equatable, Codable {
@@ -134,8 +135,12 @@ public struct TranscriptionOptions: Sendable {
     public var maxInitialTimestamp = 1.0
     /// Most tokens per window (nil: the model's limit, 224 for Whisper; 256 for Qwen-Audio ASR).
     public var maxNewTokens: Int?
-    /// Run only on speech found by the voice activity detector (needs a VAD model).
-    public var vad = false
+    /// Whisper: transcribe only the speech this detector finds (faster-whisper's `vad_filter`: the speech is
+    /// joined, transcribed, and every time mapped back to the file). Qwen-Audio: windows are cut where it finds
+    /// no speech (without it, at short-time-energy minima). nil: no VAD.
+    public var voiceActivity: VoiceActivityDetector?
+    /// The detector's settings (faster-whisper's defaults).
+    public var vadOptions = VADOptions.transcribe
     /// Qwen-Audio: inverse text normalisation.
     public var itn = false
     /// Qwen-Audio: sampling (nil: greedy, the eval scripts' decoding).

@@ -9,7 +9,8 @@
 //      looks silent; a window whose no-speech probability is > 0.6 with a low log-probability is skipped;
 //   4. the tokens are cut into segments at timestamp pairs and `seek` moves to the end of the last complete
 //      segment (or the whole window when it ends on a single timestamp), so no word is cut at a window edge.
-// Every time is clamped to the audio; a window that would not advance moves a whole window on (never a hang).
+// With a VAD only the speech is transcribed (joined, as faster-whisper's vad_filter) and every time mapped back
+// to the file. Every time is clamped to the audio; a window that would not advance moves a whole window on.
 import CZlib
 import EarshotAudio
 import EarshotModels
@@ -33,28 +34,54 @@ extension Session {
             throw .invalidOption(name: "language", value: l, reason: "not one of the model's \(engine.languages.count) languages")
         }
         try Session.checkWhisperOptions(o)
-        if o.vad { throw .unsupported(family: .whisper, what: "run the VAD filter yet (no voice activity model is wired in)") }
         if o.wordTimestamps { throw .unsupported(family: .whisper, what: "give word timestamps yet") }
 
         var stats = GenerationStats()
-        // 1. Features of the whole recording.
+        // 1. Features of the whole recording (with a VAD: of its speech only, joined).
         let t0 = now()
+        let limit = o.truncate ? LogMelSpectrogram.chunkSamples : nil
+        var speech: (spans: [SpeechSpan], samples: Int)?
+        if let vad = o.voiceActivity {
+            speech = try vad.speechSpans(input, options: o.vadOptions, limitSamples: limit, cancel: cancel)
+        }
         let stream = try input.stream()
         let mel = StreamingLogMel(spectrogram: engine.melSpectrogram, threads: model.threads)
+        var position = 0
+        var spanIndex = 0
         while true {
             if cancel?.isCancelled == true || Task.isCancelled { throw .cancelled }
-            let block: [Float]
+            var block: [Float]
             do throws(AudioError) { block = try stream.read() } catch { throw .audio(path: input.name, error) }
+            if let limit { block = Array(block.prefix(max(0, limit - position))) }
             if block.isEmpty { break }
-            let keep = o.truncate ? min(block.count, LogMelSpectrogram.chunkSamples - mel.sampleCount) : block.count
-            if keep <= 0 { break }
-            let part = keep == block.count ? block : Array(block[..<keep])
-            try model.compute { () throws(EarshotError) in mel.append(part) }
+            let start = position
+            position += block.count
+            var part = block
+            if let spans = speech?.spans {
+                // Only the samples inside speech spans, in order.
+                part = []
+                while spanIndex < spans.count && spans[spanIndex].end <= start { spanIndex += 1 }
+                var k = spanIndex
+                while k < spans.count && spans[k].start < position {
+                    let a = max(spans[k].start, start), b = min(spans[k].end, position)
+                    if a < b { part += block[(a - start)..<(b - start)] }
+                    k += 1
+                }
+            }
+            if part.isEmpty { continue }
+            let piece = part
+            try model.compute { () throws(EarshotError) in mel.append(piece) }
         }
         try model.compute { () throws(EarshotError) in mel.finish() }
         stats.audioSeconds = now() - t0
         stats.audioFiles = 1
-        let duration = Double(mel.sampleCount) / Double(LogMelSpectrogram.sampleRate)
+        let duration = Double(position) / Double(LogMelSpectrogram.sampleRate)
+        let timeMap = speech.map { SpeechTimestampsMap(spans: $0.spans) }
+        /// Speech time (of the joined speech) → file time.
+        func fileTime(_ t: Double, isEnd: Bool = false) -> Double {
+            guard let timeMap, let spans = speech?.spans, !spans.isEmpty else { return t }
+            return timeMap.originalTime(t, isEnd: isEnd)
+        }
         let contentFrames = mel.frameCount - 1
         let windowFrames = LogMelSpectrogram.chunkFrames
         let secondsPerFrame = Double(LogMelSpectrogram.hop) / Double(LogMelSpectrogram.sampleRate)   // 0.01
@@ -95,7 +122,7 @@ extension Session {
             let timeOffset = Double(seek) * secondsPerFrame
             let segmentSize = min(windowFrames, contentFrames - seek)
             let segmentDuration = Double(segmentSize) * secondsPerFrame
-            let span = TimeSpan(start: timeOffset, end: timeOffset + segmentDuration)
+            let span = TimeSpan(start: fileTime(timeOffset), end: fileTime(timeOffset + segmentDuration, isEnd: true))
             transcript.windows.append(span)
             if !onEvent(.window(index: windowIndex, span: span)) { break }
             windowIndex += 1
@@ -118,7 +145,7 @@ extension Session {
                 if let lp = o.logProbThreshold, decoded.averageLogProbability > lp { skip = false }
                 if skip {
                     seek += segmentSize
-                    if !onEvent(.progress(seconds: min(Double(seek) * secondsPerFrame, duration), total: duration)) { break }
+                    if !onEvent(.progress(seconds: min(fileTime(Double(seek) * secondsPerFrame), duration), total: duration)) { break }
                     continue
                 }
             }
@@ -151,7 +178,7 @@ extension Session {
                 let text = engine.tokenizer.decode(piece.tokens)
                 if piece.start == piece.end || text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { continue }
                 allTokens += piece.tokens
-                var segment = TranscriptSegment(start: piece.start, end: piece.end, text: text,
+                var segment = TranscriptSegment(start: fileTime(piece.start), end: fileTime(piece.end, isEnd: true), text: text,
                                                 tokens: piece.tokens.filter { $0 < specials.endOfText },
                                                 temperature: decoded.temperature,
                                                 averageLogProbability: decoded.averageLogProbability,
@@ -165,7 +192,7 @@ extension Session {
             if !o.conditionOnPreviousText || decoded.temperature > o.promptResetOnTemperature {
                 promptResetSince = allTokens.count
             }
-            if !onEvent(.progress(seconds: min(Double(seek) * secondsPerFrame, duration), total: duration)) { break }
+            if !onEvent(.progress(seconds: min(fileTime(Double(seek) * secondsPerFrame), duration), total: duration)) { break }
         }
         transcript.text = transcript.segments.map(\.text).joined().trimmingCharacters(in: .whitespacesAndNewlines)
         transcript.stats = stats

@@ -1,10 +1,12 @@
-// EarExample: writes small, deterministic example .ear files (for `earshot debug write-example`, the
-// README demo and tests) until converted models exist.
+// EarExample: writes small, deterministic example .ear files (for `earshot-bench write-example`, the
+// format tests and the hexdump of Formats/EAR.md).
 //
 // The full example has one tensor of every dtype, typed metadata of every kind and two blobs (zstd
 // and raw). Plain tensors hold deterministic pseudo-random values; the q8/q4 tensors are PLACEHOLDERS:
 // bytes of the right size (the formulas in Formats/EAR.md) but not valid quantized blocks (their real
 // layout is Formats/quant-blocks.md, owned by the kernels).
+
+import EarshotFormat
 
 public enum EarExample {
     /// Writes the full example (about 20 KiB) to `path`.
@@ -61,7 +63,7 @@ public enum EarExample {
     static func littleEndianBytes<T: FixedWidthInteger>(_ values: [T]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(values.count * MemoryLayout<T>.size)
-        for v in values { out.appendLE(v) }
+        for v in values { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
         return out
     }
 

@@ -1,14 +1,14 @@
-// StreamRead: a read-only pass over memory, the bandwidth yardstick `earshot bench kernels` compares
+// StreamRead: a read-only pass over memory, the bandwidth yardstick `earshot-bench kernels` compares
 // matvec kernels against (same bytes, same run). Not used by the model.
-
+import EarshotKernels
 import EarshotKernelsAVX512
 
 extension Kernels {
     /// Reads `bytes` bytes (a multiple of 256) from `p` with wide vector loads; returns a checksum so
     /// the loads cannot be optimised away.
-    public static func streamRead(_ p: UnsafeRawPointer, bytes: Int) -> UInt32 {
+    static func streamRead(_ p: UnsafeRawPointer, bytes: Int) -> UInt32 {
         #if arch(x86_64)
-        if nativePath(path) == .avx512 { return AVX512.streamRead(p, bytes: bytes) }
+        if path == .avx512 { return AVX512.streamRead(p, bytes: bytes) }
         #endif
         var a0 = SIMD16<UInt32>(), a1 = a0, a2 = a0, a3 = a0
         var o = 0

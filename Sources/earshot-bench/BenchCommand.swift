@@ -8,13 +8,6 @@ import EarshotKernels
 import Glibc
 #endif
 
-struct BenchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "bench",
-        abstract: "Measure kernel and model speed on this machine.",
-        subcommands: [KernelsBench.self, AttentionBench.self, DecodeBench.self, PrefillBench.self, EncoderBench.self, LoadBench.self, WriteModelBench.self])
-}
-
 struct KernelsBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kernels",
