@@ -44,6 +44,7 @@ struct TaskRunner {
         if output.output != nil && inputs.count > 1 {
             throw CLIFailure(command: command, message: "--output FILE takes one input; use --output-dir DIR for \(inputs.count) files")
         }
+        if let dir = output.outputDir { try makeDirectory(dir) }
         let model = try modelPath.map { try ModelOptions.open($0, command: command, threads: options.threads, kv: options.kvCache) }
             ?? options.load(command: command)
         let family = model.info.family
@@ -238,6 +239,18 @@ struct TaskRunner {
         case .transcribe(let l, _), .timestamps(let l): return l.rawValue
         case .translate(let s, _): return s.rawValue
         default: return nil
+        }
+    }
+
+    /// --output-dir: created when missing; something else in the way is an error.
+    private func makeDirectory(_ dir: String) throws {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {
+            guard isDir.boolValue else { throw CLIFailure(command: command, message: "--output-dir \(dir): it exists and is not a directory") }
+            return
+        }
+        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+            throw CLIFailure(command: command, message: "--output-dir \(dir): cannot create the directory")
         }
     }
 

@@ -133,6 +133,26 @@ enum LibGoldens {
         #expect(r.ids == Array(golden.prefix(6)) && r.stopReason == .stopToken(golden[5]))
     }
 
+    @Test func hugeMaxTokensAreCappedByTheContext() throws {
+        // --max-tokens 4611686018427387904 used to overflow the KV cache size; the cache is sized from the
+        // model's context, whatever is asked.
+        let s = model.makeSession()
+        let golden = LibGoldens.ints(LibGoldens.run("asr")["greedy_ids"])
+        var options = LibGoldens.greedy(1 << 62)
+        options.stopIds = [golden[3]]
+        let r = try s.run(.transcribe(language: .en), audio: .file(LibGoldens.jfk), options: options)
+        #expect(r.ids == Array(golden.prefix(4)))
+        #expect(s.cache!.capacity <= model.info.contextLength, "KV cache of \(s.cache!.capacity) positions")
+        // A prompt longer than the context is refused with both numbers.
+        let long = String(repeating: "hello ", count: model.info.contextLength + 10)
+        do {
+            _ = try s.generate(try s.prompt(raw: long, audios: []), options: LibGoldens.greedy(1))
+            Issue.record("a prompt longer than the context was accepted")
+        } catch {
+            #expect(error.description.contains("\(model.info.contextLength - 1)"), "\(error)")
+        }
+    }
+
     @Test func aModelIsSharedBetweenThreads() async throws {
         let golden = LibGoldens.ints(LibGoldens.run("asr")["greedy_ids"])
         let m = model

@@ -85,7 +85,10 @@ final class WindowSource {
             return try cutter.next()
         }
         guard let w = try planner!.next() else { return nil }
-        return AudioWindow(index: w.index, startSample: w.startSample, samples: w.samples)
+        // Only a whole audio shorter than 10 ms comes back this short: pad it to one encoder frame.
+        let samples = w.samples.count >= LogMelSpectrogram.hop ? w.samples
+            : w.samples + [Float](repeating: 0, count: LogMelSpectrogram.hop - w.samples.count)
+        return AudioWindow(index: w.index, startSample: w.startSample, samples: samples)
     }
 }
 

@@ -1,6 +1,7 @@
 // Fast neural-net ops: the same signatures and semantics as NN/ReferenceNN.swift, in Float with SIMD8
 // accumulators and unchecked pointer arithmetic. Error budgets vs the reference are in NNKernelsTests.
 // Conv1d is im2col + Kernels.matmul, so it speeds up with the matmul kernels for every weight type.
+// With `Kernels.path == .reference` (EARSHOT_KERNELS=reference) every entry point runs its Reference twin.
 
 extension Kernels {
     @inline(__always) static func load8(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
@@ -43,6 +44,7 @@ extension Kernels {
     /// Same as `Reference.rmsNorm`.
     public static func rmsNorm(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, eps: Float,
                                rows: Int, dim: Int, _ y: UnsafeMutablePointer<Float>) {
+        if path == .reference { return Reference.rmsNorm(x, weight: weight, eps: eps, rows: rows, dim: dim, y) }
         for r in 0..<rows {
             let xr = x + r &* dim, yr = y + r &* dim
             let ss = dot(xr, xr, dim)
@@ -54,6 +56,7 @@ extension Kernels {
     /// Same as `Reference.layerNorm` (two passes in Float).
     public static func layerNorm(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                  eps: Float, rows: Int, dim: Int, _ y: UnsafeMutablePointer<Float>) {
+        if path == .reference { return Reference.layerNorm(x, weight: weight, bias: bias, eps: eps, rows: rows, dim: dim, y) }
         for r in 0..<rows {
             let xr = x + r &* dim, yr = y + r &* dim
             var s: Float = 0
@@ -68,6 +71,7 @@ extension Kernels {
 
     /// Same as `Reference.softmax`.
     public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        if path == .reference { return Reference.softmax(x, count: count) }
         guard count > 0 else { return }
         var m = -Float.infinity
         for i in 0..<count { m = Swift.max(m, x[i]) }
@@ -79,32 +83,38 @@ extension Kernels {
 
     /// Same as `Reference.gelu` (exact-erf GELU).
     public static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        if path == .reference { return Reference.gelu(x, count: count) }
         for i in 0..<count { let v = x[i]; x[i] = v * 0.5 * (1 + erff(v * 0.707_106_77)) }
     }
 
     /// Same as `Reference.silu`.
     public static func silu(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        if path == .reference { return Reference.silu(x, count: count) }
         for i in 0..<count { let v = x[i]; x[i] = v / (1 + expf(-v)) }
     }
 
     /// Same as `Reference.swiglu`: y = up ⊙ SiLU(gate).
     public static func swiglu(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count: Int,
                               _ y: UnsafeMutablePointer<Float>) {
+        if path == .reference { return Reference.swiglu(gate: gate, up: up, count: count, y) }
         for i in 0..<count { let g = gate[i]; y[i] = up[i] * (g / (1 + expf(-g))) }
     }
 
     /// Same as `Reference.add`.
     public static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int, _ y: UnsafeMutablePointer<Float>) {
+        if path == .reference { return Reference.add(a, b, count: count, y) }
         for i in 0..<count { y[i] = a[i] + b[i] }
     }
 
     /// Same as `Reference.mul`.
     public static func mul(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int, _ y: UnsafeMutablePointer<Float>) {
+        if path == .reference { return Reference.mul(a, b, count: count, y) }
         for i in 0..<count { y[i] = a[i] * b[i] }
     }
 
     /// Same as `Reference.addBias`.
     public static func addBias(_ x: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, rows: Int, dim: Int) {
+        if path == .reference { return Reference.addBias(x, bias, rows: rows, dim: dim) }
         for r in 0..<rows {
             let xr = x + r &* dim
             for i in 0..<dim { xr[i] += bias[i] }
@@ -115,6 +125,7 @@ extension Kernels {
     public static func ropeRotateHalf(_ x: UnsafeMutablePointer<Float>, tokens: Int, heads: Int, headDim: Int,
                                       rowStride: Int, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>,
                                       scale: UnsafePointer<Float>?) {
+        if path == .reference { return Reference.ropeRotateHalf(x, tokens: tokens, heads: heads, headDim: headDim, rowStride: rowStride, cos: cos, sin: sin, scale: scale) }
         let half = headDim / 2
         for t in 0..<tokens {
             let s: Float = scale?[t] ?? 1
@@ -134,6 +145,7 @@ extension Kernels {
     public static func conv1dK3(_ x: UnsafePointer<Float>, inFrames: Int, inChannels: Int, stride: Int,
                                 weight w: WeightMatrix, bias: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                                 scratch: UnsafeMutablePointer<Float>) {
+        if path == .reference { return Reference.conv1dK3(x, inFrames: inFrames, inChannels: inChannels, stride: stride, weight: w, bias: bias, y) }
         let outFrames = (inFrames - 1) / stride + 1
         let m = inChannels, cols = 3 &* m
         // col[t, k·M + m] = x[t·stride + k − 1, m]  (zero outside the input)
@@ -154,6 +166,7 @@ extension Kernels {
 
     /// Same as `Reference.avgPool2`.
     public static func avgPool2(_ x: UnsafePointer<Float>, frames: Int, channels: Int, _ y: UnsafeMutablePointer<Float>) {
+        if path == .reference { return Reference.avgPool2(x, frames: frames, channels: channels, y) }
         for t in 0..<(frames / 2) {
             let a = x + 2 &* t &* channels, b = a + channels, d = y + t &* channels
             for c in 0..<channels { d[c] = (a[c] + b[c]) * 0.5 }
@@ -178,6 +191,11 @@ extension Kernels {
                                  keys: KVStorage, values: KVStorage, kvStride: Int, keyCount: Int,
                                  heads: Int, kvHeads: Int, headDim: Int, scale: Float, causal: Bool,
                                  out: UnsafeMutablePointer<Float>, outStride: Int) {
+        if path == .reference {
+            return Reference.attention(q: q, qStride: qStride, tokens: tokens, firstPosition: firstPosition, keys: keys, values: values,
+                                       kvStride: kvStride, keyCount: keyCount, heads: heads, kvHeads: kvHeads, headDim: headDim,
+                                       scale: scale, causal: causal, out: out, outStride: outStride)
+        }
         guard keyCount > 0, tokens > 0, heads > 0 else { return }
         if tokens < flashMinQueries {
             attentionRowwise(q: q, qStride: qStride, tokens: tokens, firstPosition: firstPosition, keys: keys,
