@@ -159,6 +159,43 @@ struct WhisperEndToEndTests {
         }
     }
 
+    /// Long-form on a 74 s recording of real speech whose 30 s marks fall inside sentences (built here from the
+    /// fixtures exactly as Tools/whisper/longform.py builds it): default options (beam 5, temperature fallback,
+    /// previous-text conditioning), with and without the VAD; Earshot's WER against the known text is within
+    /// 0.01 of faster-whisper's on the same weights and samples (Tests/Fixtures/whisper/longform-short.json),
+    /// and no sentence is lost or repeated (every clip's words appear, in order, as often as spoken).
+    @Test func longFormMatchesFasterWhisper() throws {
+        struct Golden: Decodable {
+            struct Run: Decodable { let text: String; let wer: Double }
+            let recipe: [[Double]]; let clips: [String]; let reference: String; let runs: [String: Run]
+        }
+        let g = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: Fixtures.url("whisper/longform-short.json")))
+        let clips = try g.clips.map { try AudioLoader.load(Fixtures.url("audio/\($0)").path).samples }
+        var audio: [Float] = []
+        for step in g.recipe {
+            audio += clips[Int(step[0])]
+            audio += [Float](repeating: 0, count: Int((16000 * step[1]).rounded()))
+        }
+        let m = try Self.model("f32")
+        let vadPath = FileManager.default.temporaryDirectory.appendingPathComponent("earshot-vad-\(getpid()).ear").path
+        _ = try SileroVADConverter.convert(path: Fixtures.url("vad/silero_vad_v6.onnx").path, to: try EarFileSink(path: vadPath))
+        defer { unlink(vadPath) }
+        for (run, beam, vad) in [("beam5", 5, false), ("greedy", 1, false), ("beam5_vad", 5, true)] {
+            var o = TranscriptionOptions()
+            o.beamSize = beam
+            if vad { o.voiceActivity = try VoiceActivityDetector(path: vadPath) }
+            let t = try m.makeSession().transcribe(.samples(audio, name: "short"), options: o)
+            // The script's normalisation: "Mr." is "mister" in the reference text.
+            func words(_ s: String) -> [String] { normalizedWords(s.replacingOccurrences(of: "Mr.", with: "Mister")) }
+            let wer = wordErrorRate(words(g.reference), words(t.text))
+            if t.text != g.runs[run]!.text { print("whisper long-form \(run) differs from faster-whisper:\n  \(t.text)\n  \(g.runs[run]!.text)") }
+            print("whisper long-form \(run): WER \(String(format: "%.4f", wer)) (faster-whisper \(g.runs[run]!.wer)), \(t.segments.count) segments")
+            #expect(wer <= g.runs[run]!.wer + 0.01, "\(run): \(t.text)")
+            #expect(t.segments.map(\.start) == t.segments.map(\.start).sorted(), "\(run): segments in order")
+            #expect(words(t.text).filter { $0 == "quilter" }.count == 4, "\(run): the LibriSpeech sentence 4 times")
+        }
+    }
+
     /// The converted file says what it is.
     @Test func earFileSaysWhisper() throws {
         let m = try Self.model("q8")

