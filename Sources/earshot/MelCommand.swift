@@ -1,6 +1,7 @@
 // earshot mel: the audio front-end on its own (decode → 16 kHz → log-mel), for debugging and for
 // comparing against other implementations.
 import ArgumentParser
+import Earshot
 import EarshotAudio
 import Foundation
 
@@ -88,9 +89,12 @@ struct MelCommand: ParsableCommand {
                                  : AudioTokenCounts.qwenAudio(samples: clip.samples.count)
 
         if let out {
-            var bytes = Data(capacity: mel.values.count * 4)
+            var bytes = [UInt8]()
+            bytes.reserveCapacity(mel.values.count * 4)
             for v in mel.values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
-            try bytes.write(to: URL(fileURLWithPath: out))
+            do { try OutputFile.writeAtomically(bytes, to: out) } catch {
+                throw MelCommandError(description: "--out: \(error.description)")
+            }
         }
         if time > 0 { printTimings(front, clip.samples) }
 
