@@ -118,8 +118,11 @@ public final class WhisperDecoder: @unchecked Sendable {
     /// `states[rows[i].state]` (rows of one state in order, so a prompt is several rows of state 0) and
     /// attends causally to that state's cache. Returns logits [rows.count × V] for rows with `wantLogits`
     /// (in row order), so a prompt prefill only pays the vocabulary projection for its last row.
+    /// `crossQueries`, when given, sees each layer's cross-attention queries [n × D] (before the attention):
+    /// word timestamps read the alignment heads' scores from them.
     public func forward(rows: [(state: Int, token: Int)], states: inout [WhisperDecoderState],
-                        cross: WhisperCrossCache, wantLogits: [Bool]) throws(ModelError) -> [[Float]] {
+                        cross: WhisperCrossCache, wantLogits: [Bool],
+                        crossQueries: ((_ layer: Int, _ q: UnsafeBufferPointer<Float>) -> Void)? = nil) throws(ModelError) -> [[Float]] {
         let d = config.nTextState, h = config.nTextHead, dh = d / h, n = rows.count
         let scale = 1 / Float(dh).squareRoot()
         guard wantLogits.count == n else { throw .badInput("wantLogits has \(wantLogits.count) entries for \(n) rows") }
@@ -179,6 +182,7 @@ public final class WhisperDecoder: @unchecked Sendable {
             // Cross-attention over the audio window (all rows at once; no mask).
             Kernels.layerNorm(x, weight: b.crossNormW, bias: b.crossNormB, eps: 1e-5, rows: n, dim: d, &hbuf)
             Kernels.matmul(b.crossQ, hbuf, tokens: n, &q); Kernels.addBias(&q, b.crossQB, rows: n, dim: d)
+            if let crossQueries { q.withUnsafeBufferPointer { crossQueries(l, $0) } }
             cross.keys[l].withUnsafeBufferPointer { kc in
                 cross.values[l].withUnsafeBufferPointer { vc in
                     Kernels.attention(q: q, qStride: d, tokens: n, firstPosition: 0,

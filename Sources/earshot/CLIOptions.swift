@@ -126,7 +126,7 @@ struct DecodingFlags: ParsableArguments {
     @Flag(name: .long, help: "Whisper: decode without timestamp tokens (segments are whole windows).")
     var noTimestamps = false
 
-    @Flag(name: .long, help: "Word-level times (not available yet: refused with the reason).")
+    @Flag(name: .long, help: "Whisper: word-level times (cross-attention alignment heads + DTW, as faster-whisper's word_timestamps); in json output as segments[].words.")
     var wordTimestamps = false
 
     @Flag(name: .long, help: "Silero voice activity detection: Whisper transcribes only the speech it finds (faster-whisper's vad_filter; times stay in file time); Qwen-Audio cuts its windows where nobody speaks.")
@@ -151,6 +151,7 @@ struct DecodingFlags: ParsableArguments {
         if noCondition { out.append("--no-condition: \(why)") }
         if initialPrompt != nil { out.append("--initial-prompt: \(why)") }
         if noTimestamps { out.append("--no-timestamps: \(why)") }
+        if wordTimestamps { out.append("--word-timestamps: Qwen-Audio gives word times through its own task: earshot timestamps") }
         return out
     }
 }

@@ -196,6 +196,28 @@ struct WhisperEndToEndTests {
         }
     }
 
+    /// Word timestamps (f32 weights): the same words as faster-whisper's `word_timestamps=True`, each start and
+    /// end within 0.02 s (one alignment step; f32 summation order can move a DTW step), probabilities within 0.02.
+    @Test func wordTimestampsMatchFasterWhisper() throws {
+        struct Golden: Decodable { let words: [String: [[JSONNumberOrString]]] }
+        let g = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: Fixtures.url("whisper/longform-short.json")))
+        let m = try Self.model("f32")
+        for (clip, golden) in g.words {
+            var o = TranscriptionOptions()
+            o.wordTimestamps = true
+            let t = try m.makeSession().transcribe(.file(Fixtures.url("audio/\(clip)").path), options: o)
+            let words = t.segments.flatMap { $0.words ?? [] }
+            #expect(words.map(\.word) == golden.map { $0[0].string }, "\(clip)")
+            var worst = 0.0
+            for (w, r) in zip(words, golden) {
+                worst = max(worst, abs(w.start - r[1].number), abs(w.end - r[2].number))
+                #expect(abs((w.probability ?? 0) - r[3].number) < 0.02, "\(clip) \(w.word)")
+            }
+            #expect(worst <= 0.0201, "\(clip): worst word-time difference \(worst) s")
+            print("whisper word timestamps \(clip): \(words.count) words, worst |Δt| \(worst) s")
+        }
+    }
+
     /// The converted file says what it is.
     @Test func earFileSaysWhisper() throws {
         let m = try Self.model("q8")
@@ -244,4 +266,15 @@ enum CTranslate2ConverterTestsAccess {
         let sink = WhisperMemorySink()
         return (sink, try WhisperConverter.convert(ckpt, blobs: [], options: ConvertOptions(), to: sink))
     }
+}
+
+/// A JSON array element that is a number or a string (the word-timestamp goldens mix them).
+enum JSONNumberOrString: Decodable {
+    case number(Double), string(String)
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let d = try? c.decode(Double.self) { self = .number(d) } else { self = .string(try c.decode(String.self)) }
+    }
+    var number: Double { if case .number(let d) = self { return d }; return .nan }
+    var string: String { if case .string(let s) = self { return s }; return "" }
 }

@@ -122,6 +122,10 @@ def goldens(a):
         out["runs"][name] = {"text": t, "wer": round(wer(text, t)[0], 4),
                              "segments": [[round(s.start, 2), round(s.end, 2)] for s in segs]}
         print(name, out["runs"][name]["wer"], t[:80], file=sys.stderr)
+    out["words"] = {}
+    for clip, _ in CLIPS:
+        segs, _ = fw.transcribe(os.path.join(FIX, clip), word_timestamps=True)
+        out["words"][clip] = [[w.word, round(w.start, 2), round(w.end, 2), round(w.probability, 3)] for s in segs for w in s.words]
     json.dump(out, open(a.out, "w"), indent=1)
 
 

@@ -34,7 +34,6 @@ extension Session {
             throw .invalidOption(name: "language", value: l, reason: "not one of the model's \(engine.languages.count) languages")
         }
         try Session.checkWhisperOptions(o)
-        if o.wordTimestamps { throw .unsupported(family: .whisper, what: "give word timestamps yet") }
 
         var stats = GenerationStats()
         // 1. Features of the whole recording (with a VAD: of its speech only, joined).
@@ -78,10 +77,12 @@ extension Session {
         let duration = Double(position) / Double(LogMelSpectrogram.sampleRate)
         let timeMap = speech.map { SpeechTimestampsMap(spans: $0.spans) }
         /// Speech time (of the joined speech) → file time.
-        func fileTime(_ t: Double, isEnd: Bool = false) -> Double {
+        func fileTime(_ t: Double, isEnd: Bool = false, chunkOf middle: Double? = nil) -> Double {
             guard let timeMap, let spans = speech?.spans, !spans.isEmpty else { return t }
+            if let middle { return timeMap.originalTime(t, chunkIndex: timeMap.chunkIndex(middle)) }
             return timeMap.originalTime(t, isEnd: isEnd)
         }
+        var lastSpeech = 0.0
         let contentFrames = mel.frameCount - 1
         let windowFrames = LogMelSpectrogram.chunkFrames
         let secondsPerFrame = Double(LogMelSpectrogram.hop) / Double(LogMelSpectrogram.sampleRate)   // 0.01
@@ -153,7 +154,7 @@ extension Session {
             // 4. Segments and the next seek.
             let tokens = decoded.tokens
             let previousSeek = seek
-            var pieces: [(start: Double, end: Double, tokens: [Int])] = []
+            var pieces: [(start: Double, end: Double, tokens: [Int])] = []   // in speech time
             let singleTimestampEnding = tokens.count >= 2 && tokens[tokens.count - 2] < tb && tokens[tokens.count - 1] >= tb
             var cuts = tokens.indices.dropFirst().filter { tokens[$0] >= tb && tokens[$0 - 1] >= tb }
             if !cuts.isEmpty {
@@ -172,9 +173,23 @@ extension Session {
                 pieces.append((timeOffset, timeOffset + end, tokens))
                 seek += segmentSize
             }
+            var pieceWords: [[TranscriptWord]] = Array(repeating: [], count: pieces.count)
+            if o.wordTimestamps {
+                let text = pieces.flatMap { $0.tokens.filter { $0 < specials.endOfText } }
+                let aligned = try WordAlignment.align(textTokens: text, sotSequence: sotSequence, frames: segmentSize, cross: cross,
+                                                      engine: engine, model: model, language: language)
+                let r = WordAlignment.addWordTimestamps(pieces: &pieces, windowStart: timeOffset, alignment: aligned,
+                                                        endOfText: specials.endOfText, lastSpeech: lastSpeech)
+                pieceWords = r.words
+                lastSpeech = r.lastSpeech
+                if !singleTimestampEnding {
+                    let lastWordEnd = pieceWords.reversed().first(where: { !$0.isEmpty })?.last?.end ?? pieces.last?.end
+                    if let e = lastWordEnd, e > timeOffset { seek = Int((e * 100).rounded(.toNearestOrEven)) }
+                }
+            }
             if seek <= previousSeek { seek = previousSeek + segmentSize }   // never stand still
 
-            for piece in pieces {
+            for (pieceIndex, piece) in pieces.enumerated() {
                 let text = engine.tokenizer.decode(piece.tokens)
                 if piece.start == piece.end || text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { continue }
                 allTokens += piece.tokens
@@ -184,6 +199,14 @@ extension Session {
                                                 averageLogProbability: decoded.averageLogProbability,
                                                 compressionRatio: decoded.compressionRatio,
                                                 noSpeechProbability: decoded.noSpeechProbability)
+                if o.wordTimestamps {
+                    segment.words = pieceWords[pieceIndex].map { w in
+                        let middle = (w.start + w.end) / 2
+                        return TranscriptWord(start: fileTime(w.start, chunkOf: middle), end: fileTime(w.end, chunkOf: middle),
+                                              word: w.word, probability: w.probability)
+                    }
+                    if let first = segment.words?.first, let last = segment.words?.last { segment.start = first.start; segment.end = last.end }
+                }
                 segment.start = min(max(segment.start, 0), duration)
                 segment.end = max(min(max(segment.end, 0), duration), segment.start)
                 transcript.segments.append(segment)
