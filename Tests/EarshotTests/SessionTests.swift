@@ -218,6 +218,27 @@ enum LibGoldens {
         #expect(resumed.response == uninterrupted.response)
     }
 
+    @Test func aSavedChatContinuesWithoutItsAudioFiles() throws {
+        // The KV cache holds the audio's span: a saved chat loads and continues after the file is gone.
+        let dir = try TemporaryDirectory("earshot-session-moved")
+        let audio = dir.path("speech.wav")
+        try FileManager.default.copyItem(atPath: LibGoldens.jfk, toPath: audio)
+        var options = try model.makeChat().defaultOptions
+        options.sampling = .greedy
+        options.maxTokens = 16
+        let a = try model.makeChat()
+        _ = try a.send("What does the speaker say?", audios: [audio], options: options)
+        try a.save(to: dir.path("a.chat"))
+        let uninterrupted = try a.send("Summarise it in three words.", options: options)
+        try FileManager.default.removeItem(atPath: audio)
+        let b = try model.makeChat()
+        try b.load(from: dir.path("a.chat"))
+        #expect(b.history.first?.audios.map(\.name) == [audio])
+        let resumed = try b.send("Summarise it in three words.", options: options)
+        #expect(resumed.generation.ids == uninterrupted.generation.ids)
+        #expect(resumed.generation.stats.encodedAudios == 0)
+    }
+
     @Test func damagedSessionFilesAreRefused() throws {
         let dir = try TemporaryDirectory("earshot-session-bad")
         let chat = try model.makeChat()
