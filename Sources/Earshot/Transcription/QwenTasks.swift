@@ -125,11 +125,15 @@ final class AudioWindowCutter {
 }
 
 extension Session {
-    /// Runs a Qwen-Audio task on an audio of any length: one prompt per window of at most 30 s (the KV cache
-    /// is reset between windows), or only the first 30 s with `truncate`.
+    /// Runs a Qwen-Audio task on an audio of any length: one prompt per window of at most 30 s, windows cut
+    /// in pauses, or only the first 30 s with `truncate`.
     /// - Parameters:
+    ///   - task: the task prompt (transcribe, caption, ask, …).
+    ///   - audio: a file or samples.
     ///   - options: nil uses `defaultOptions(for: task)` (the model's generation config).
-    ///   - onWindow: called before each window runs; return false to stop.
+    ///   - truncate: only the first 30 s, as the reference does.
+    ///   - voiceActivity: cut windows where this detector finds no speech (nil: at short-time-energy minima).
+    ///   - cancel: a flag another thread may set to stop after the current token.
     ///   - onToken: every generated token; return false to stop.
     /// - Throws: `.unsupported` for a model without Qwen-Audio task prompts (Whisper: use `transcribe`),
     ///   `.audio` when the audio cannot be read.
@@ -140,7 +144,16 @@ extension Session {
                        onWindow: { _ in true }, onToken: onToken)
     }
 
-    /// `run`, told before each window starts (`onWindow` returning false stops).
+    /// `run`, told before each window starts.
+    /// - Parameters:
+    ///   - task: the task prompt.
+    ///   - audio: a file or samples.
+    ///   - options: nil uses `defaultOptions(for: task)`.
+    ///   - truncate: only the first 30 s.
+    ///   - voiceActivity: cut windows where this detector finds no speech.
+    ///   - cancel: a flag another thread may set.
+    ///   - onWindow: called before each window runs; return false to stop.
+    ///   - onToken: every generated token; return false to stop.
     public func runWindows(_ task: AudioTask, audio: AudioInput, options: GenerationOptions? = nil, truncate: Bool = false,
                            voiceActivity: VoiceActivityDetector? = nil, cancel: CancellationFlag? = nil,
                            onWindow: (AudioWindow) -> Bool, onToken: (TokenEvent) -> Bool) throws(EarshotError) -> TaskResult {
@@ -188,6 +201,9 @@ extension Session {
     /// Whisper runs faster-whisper's long-form algorithm; Qwen-Audio runs its ASR (or translation) task
     /// prompt over ≤ 30 s windows.
     /// - Parameters:
+    ///   - audio: a file or samples.
+    ///   - options: language, task, decoding, VAD (defaults: faster-whisper's).
+    ///   - cancel: a flag another thread may set to stop.
     ///   - onEvent: language, windows, streamed tokens (Qwen-Audio), final segments and progress; return false to stop.
     /// - Throws: `.invalidOption`/`.unsupported` for options the model cannot honour (never silently ignored),
     ///   `.audio` for unreadable audio, `.cancelled` when cancelled before any result.
