@@ -88,7 +88,7 @@ let package = Package(
                           dependencies: ["Earshot", "EarshotFormat", "EarshotAudio", "EarshotTokenizer", "CEarshotShims",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "EarshotConvert",
-                dependencies: ["EarshotFormat", "EarshotKernels", "EarshotModels", "EarshotTokenizer"],
+                dependencies: ["EarshotFormat", "EarshotKernels", "EarshotModels", "EarshotTokenizer", "EarshotAudio"],
                 path: "Tools/EarshotConvert",
                 // Optimised in debug too: tests convert the 40 M-value tiny checkpoint several times.
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
@@ -108,7 +108,7 @@ let package = Package(
 
         // Tests.
         .target(name: "EarshotTestSupport",
-                dependencies: ["EarshotFormat", "EarshotKernels", "EarshotSynthetic"],
+                dependencies: ["EarshotFormat", "EarshotKernels", "EarshotModels", "EarshotSynthetic"],
                 path: "Tests/EarshotTestSupport",
                 // Optimised in debug too: it regenerates the 40 M-value tiny checkpoint and hashes it.
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),

@@ -41,11 +41,11 @@ public final class EarshotModel: @unchecked Sendable {   // immutable after init
         self.path = path
         self.options = options
         do { file = try EarFile(path: path) } catch { throw .modelFile(path: path, error) }
-        let architecture = (try? file.metadata.string(EarArchitecture.key)) ?? ""
+        let architecture = (try? file.metadata.string(MetadataKeys.architecture)) ?? ""
         let parameters = file.tensors.reduce(0) { $0 + $1.shape.reduce(1, *) }
         let quantization = try? file.metadata.string("general.quantization")
         switch architecture {
-        case EarArchitecture.qwenAudio:
+        case MetadataKeys.Architecture.qwenAudio:
             let e = try QwenAudioEngine(path: path, file: file)
             engine = .qwenAudio(e)
             let languages = AudioLanguage.allCases.map(\.rawValue)
@@ -54,7 +54,7 @@ public final class EarshotModel: @unchecked Sendable {   // immutable after init
                              tasks: [.transcribe, .translate, .timestamps, .caption, .ask, .classify, .notes, .chat],
                              languages: languages, translationTargets: languages, detectsLanguage: false, chats: true,
                              sampleRate: 16_000, windowSeconds: 30, contextLength: e.contextLength, parameterCount: parameters)
-        case EarArchitecture.whisper:
+        case MetadataKeys.Architecture.whisper:
             let e = try WhisperEngine(path: path, file: file)
             engine = .whisper(e)
             info = ModelInfo(family: .whisper, architecture: architecture, quantization: quantization,

@@ -24,8 +24,8 @@ public final class VoiceActivityDetector: @unchecked Sendable {   // immutable a
     public init(path: String) throws(EarshotError) {
         self.path = path
         do { file = try EarFile(path: path) } catch { throw .modelFile(path: path, error) }
-        let arch = (try? file.metadata.string(EarArchitecture.key)) ?? ""
-        guard arch == "silero-vad" else { throw .unknownArchitecture(path: path, architecture: arch.isEmpty ? "(none)" : arch) }
+        let arch = (try? file.metadata.string(MetadataKeys.architecture)) ?? ""
+        guard arch == MetadataKeys.Architecture.sileroVAD else { throw .unknownArchitecture(path: path, architecture: arch.isEmpty ? "(none)" : arch) }
         let weights = EarWeights(file: file)
         do { model = try SileroVAD(weights: weights, config: try SileroVADConfig(metadata: weights.configValues)) } catch {
             throw .modelContents(path: path, error)

@@ -17,7 +17,15 @@ public enum MetadataKeys {
         /// The Qwen(-7B) text LLM (Qwen-Audio's LLM without the audio encoder).
         public static let qwen = "qwen"
         public static let whisper = "whisper"
+        /// Silero VAD v6 (converted from faster-whisper's ONNX file).
+        public static let sileroVAD = "silero-vad"
     }
+
+    // audio.* — the audio encoder (Qwen-Audio).
+    /// AvgPool1d(2) before ln_post (Qwen-Audio: true); absent = true.
+    public static let audioAvgPool = "audio.avg_pool"
+    /// Learned bos/eos vectors around each audio span (Qwen-Audio: true); absent = true.
+    public static let audioBosEos = "audio.add_bos_eos"
 
     // qwen.* — the LLM (Qwen-Audio's and the text models').
     public static let hiddenSize = "qwen.hidden_size"
@@ -54,4 +62,12 @@ public enum MetadataKeys {
     public static let tokenizerBlob = "tokenizer.tiktoken"
     /// The Jinja chat template of the source model (GGUF `tokenizer.chat_template`), UTF-8.
     public static let chatTemplateBlob = "tokenizer.chat_template"
+    /// A Hugging Face `tokenizer.json` (Whisper's GPT-2 BPE).
+    public static let huggingFaceTokenizerBlob = "tokenizer.json"
+    /// Mel filters, float32 [bins × 201] row-major.
+    public static let melFiltersBlob = "mel_filters"
+    /// The checkpoint's `generation_config.json`, verbatim.
+    public static let generationConfigBlob = "generation_config.json"
+    /// The checkpoint's `config.json`, verbatim (CTranslate2's for Whisper: alignment heads, language ids).
+    public static let sourceConfigBlob = "config.json"
 }

@@ -167,6 +167,7 @@ public struct QwenAudioConfig: Sendable, Equatable {
         let audio = AudioEncoderConfig(
             nMels: try int("audio.n_mels"), nCtx: try int("audio.n_ctx"), nState: try int("audio.n_state"),
             nHead: try int("audio.n_head"), nLayer: try int("audio.n_layer"), outputDim: try int("audio.output_dim"),
+            avgPool: try bool(MetadataKeys.audioAvgPool, default: true), bosEos: try bool(MetadataKeys.audioBosEos, default: true),
             audioStartId: try int("audio.audio_start_id"))
         try self.init(llm: llm, audio: audio)
     }
@@ -192,9 +193,9 @@ public struct QwenAudioConfig: Sendable, Equatable {
         if let b = c["use_logn_attn"] as? Bool { m[MetadataKeys.useLognAttn] = .bool(b) }
         for k in ["n_mels", "n_ctx", "n_state", "n_head", "n_layer", "output_dim", "audio_start_id"] { put("audio." + k, a, k) }
         if let p = c["rotary_pct"] as? Double, p != 1 { throw .badConfig(key: "rotary_pct", reason: "only 1.0 is supported, got \(p)") }
+        if let v = a["avg_pool"] as? Bool { m[MetadataKeys.audioAvgPool] = .bool(v) }
+        if let v = a["add_audio_bos_eos_token"] as? Bool { m[MetadataKeys.audioBosEos] = .bool(v) }
         try self.init(metadata: m)
-        if let v = a["avg_pool"] as? Bool { audio.avgPool = v }
-        if let v = a["add_audio_bos_eos_token"] as? Bool { audio.bosEos = v }
     }
 
     /// The metadata keys and values the converter writes for this config.
@@ -210,6 +211,7 @@ public struct QwenAudioConfig: Sendable, Equatable {
             "audio.n_mels": .int(audio.nMels), "audio.n_ctx": .int(audio.nCtx), "audio.n_state": .int(audio.nState),
             "audio.n_head": .int(audio.nHead), "audio.n_layer": .int(audio.nLayer), "audio.output_dim": .int(audio.outputDim),
             "audio.audio_start_id": .int(audio.audioStartId),
+            MetadataKeys.audioAvgPool: .bool(audio.avgPool), MetadataKeys.audioBosEos: .bool(audio.bosEos),
         ]
     }
 }

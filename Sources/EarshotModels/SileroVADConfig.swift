@@ -121,7 +121,7 @@ public struct SileroVADConfig: Sendable, Equatable {
 
 /// Canonical `.ear` tensor names of Silero VAD (Formats/tensor-names-silero-vad.md). All f32.
 public enum SileroVADTensorNames {
-    public static let architecture = "silero-vad"
+    public static let architecture = MetadataKeys.Architecture.sileroVAD
     /// [2F, L]: the STFT as a matrix, rows 0..<F real parts, F..<2F imaginary parts (ONNX `forward_basis_buffer` [2F, 1, L]).
     public static let stftBasis = "vad.stft.basis"
     /// Conv layer `l`: weight [Cout, 3·Cin] im2col, W[o, k·Cin + c] = conv[o, c, k]; bias [Cout].

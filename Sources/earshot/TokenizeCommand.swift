@@ -3,6 +3,7 @@ import ArgumentParser
 import Earshot
 import EarshotFormat
 import EarshotTokenizer
+import EarshotModels
 import Foundation
 
 struct TokenizeCommand: ParsableCommand {
@@ -65,7 +66,7 @@ struct TokenizeCommand: ParsableCommand {
             if let tokenizer {
                 qwen = try QwenTokenizer(contentsOf: URL(fileURLWithPath: tokenizer))
             } else {
-                qwen = try QwenTokenizer(tiktoken: try EarFile(path: model!).blob(named: EarBlobName.qwenTokenizer))
+                qwen = try QwenTokenizer(tiktoken: try EarFile(path: model!).blob(named: MetadataKeys.tokenizerBlob))
             }
         } catch {
             throw fail("\(error)")

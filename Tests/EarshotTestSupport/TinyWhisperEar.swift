@@ -4,6 +4,7 @@
 // the CLI and library on the Whisper family) without downloaded weights. Its text is noise, by design.
 // Written with the same names, metadata keys and blobs as earshot-convert's CTranslate2 path, once per process.
 import EarshotFormat
+import EarshotModels
 import Foundation
 
 public enum TinyWhisperEar {
@@ -88,8 +89,8 @@ public enum TinyWhisperEar {
         for l in 0..<layers { try block("dec.blk.\(l).", cross: true) }
         try tensor("dec.output_norm.weight", [d], constant: 1); try tensor("dec.output_norm.bias", [d], constant: 0)
         let tokenizer = try Data(contentsOf: Fixtures.url("whisper/tokenizer.json"))
-        try w.addBlob(name: EarBlobName.huggingFaceTokenizer, bytes: [UInt8](tokenizer))
-        try w.addBlob(name: EarBlobName.sourceConfig, bytes: Array(#"{"alignment_heads": [[0, 1]], "lang_ids": []}"#.utf8))
+        try w.addBlob(name: MetadataKeys.huggingFaceTokenizerBlob, bytes: [UInt8](tokenizer))
+        try w.addBlob(name: MetadataKeys.sourceConfigBlob, bytes: Array(#"{"alignment_heads": [[0, 1]], "lang_ids": []}"#.utf8))
         _ = try w.finish()
     }
 }

@@ -37,7 +37,7 @@ final class QwenAudioEngine: @unchecked Sendable {   // immutable after init
             model = try QwenAudioModel(config: config, weights: weights)
         } catch { throw .modelContents(path: path, error) }
         let blob: [UInt8]
-        do { blob = try file.blob(named: EarBlobName.qwenTokenizer) } catch { throw .modelFile(path: path, error) }
+        do { blob = try file.blob(named: MetadataKeys.tokenizerBlob) } catch { throw .modelFile(path: path, error) }
         do { tokenizer = try QwenTokenizer(tiktoken: blob) } catch { throw .tokenizer(error) }
         guard tokenizer.vocabularySize <= config.llm.vocabSize else {
             throw .modelContents(path: path, .badConfig(key: "qwen.vocab_size",
@@ -55,24 +55,24 @@ final class QwenAudioEngine: @unchecked Sendable {   // immutable after init
     /// The mel front end: the file's `mel_filters` blob when it has one (a damaged blob is an error, never a
     /// silent fallback), else Slaney filters computed in code.
     static func melFront(file: EarFile, path: String, bins: Int) throws(EarshotError) -> LogMelSpectrogram {
-        guard file.hasBlob(named: EarBlobName.melFilters) else {
+        guard file.hasBlob(named: MetadataKeys.melFiltersBlob) else {
             do { return try LogMelSpectrogram(bins: bins) } catch { throw .audio(path: path, error) }
         }
         let raw: [UInt8]
-        do { raw = try file.blob(named: EarBlobName.melFilters) } catch { throw .modelFile(path: path, error) }
+        do { raw = try file.blob(named: MetadataKeys.melFiltersBlob) } catch { throw .modelFile(path: path, error) }
         guard raw.count % 4 == 0 else {
-            throw .modelContents(path: path, .badConfig(key: EarBlobName.melFilters, reason: "\(raw.count) bytes are not whole float32 values"))
+            throw .modelContents(path: path, .badConfig(key: MetadataKeys.melFiltersBlob, reason: "\(raw.count) bytes are not whole float32 values"))
         }
         let dense = raw.withUnsafeBytes { b in (0..<(raw.count / 4)).map { b.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) } }
         do { return LogMelSpectrogram(filterbank: try MelFilterbank.checked(dense: dense, bins: bins)) } catch {
-            throw .audio(path: "\(path):\(EarBlobName.melFilters)", error)
+            throw .audio(path: "\(path):\(MetadataKeys.melFiltersBlob)", error)
         }
     }
 
     /// The generation_config.json blob as a JSON object (empty when absent or not an object).
     static func generationConfig(_ file: EarFile) -> [String: Any] {
-        guard file.hasBlob(named: EarBlobName.generationConfig),
-              let raw = try? file.blob(named: EarBlobName.generationConfig),
+        guard file.hasBlob(named: MetadataKeys.generationConfigBlob),
+              let raw = try? file.blob(named: MetadataKeys.generationConfigBlob),
               let object = try? JSONSerialization.jsonObject(with: Data(raw)) as? [String: Any] else { return [:] }
         return object
     }

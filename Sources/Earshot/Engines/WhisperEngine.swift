@@ -34,7 +34,7 @@ final class WhisperEngine: @unchecked Sendable {   // immutable after init
         }
         config = c
         let json: [UInt8]
-        do { json = try file.blob(named: EarBlobName.huggingFaceTokenizer) } catch { throw .modelFile(path: path, error) }
+        do { json = try file.blob(named: MetadataKeys.huggingFaceTokenizerBlob) } catch { throw .modelFile(path: path, error) }
         do { tokenizer = try WhisperTokenizer(tokenizerJSON: Data(json), vocabularySize: c.nVocab) } catch { throw .whisperTokenizer(error) }
         guard tokenizer.vocabularySize == c.nVocab else {
             throw .modelContents(path: path, .badConfig(key: "whisper.n_vocab",
@@ -83,7 +83,7 @@ final class WhisperEngine: @unchecked Sendable {   // immutable after init
 
     /// The converted CTranslate2 config.json blob (alignment heads, language ids), or [:].
     static func sourceConfig(_ file: EarFile) -> [String: Any] {
-        guard file.hasBlob(named: EarBlobName.sourceConfig), let raw = try? file.blob(named: EarBlobName.sourceConfig),
+        guard file.hasBlob(named: MetadataKeys.sourceConfigBlob), let raw = try? file.blob(named: MetadataKeys.sourceConfigBlob),
               let o = try? JSONSerialization.jsonObject(with: Data(raw)) as? [String: Any] else { return [:] }
         return o
     }

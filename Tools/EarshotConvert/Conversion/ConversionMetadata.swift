@@ -1,13 +1,14 @@
 // ConversionMetadata: the metadata keys and blobs of a converted Qwen-Audio model (contract in the brief).
+import EarshotAudio
 import EarshotModels
 import Foundation
 
 public enum ConversionMetadata {
-    /// Blob names in the file.
-    public static let tokenizerBlob = "tokenizer.tiktoken"
-    public static let melFiltersBlob = "mel_filters"
-    public static let configBlob = "config.json"
-    public static let generationConfigBlob = "generation_config.json"
+    /// Blob names in the file (one place: MetadataKeys).
+    public static let tokenizerBlob = MetadataKeys.tokenizerBlob
+    public static let melFiltersBlob = MetadataKeys.melFiltersBlob
+    public static let configBlob = MetadataKeys.sourceConfigBlob
+    public static let generationConfigBlob = MetadataKeys.generationConfigBlob
 
     /// Blobs in a fixed order: tokenizer ranks (required), mel filters (from mel_filters.npz, else
     /// computed), config.json, generation_config.json (if present).
@@ -35,7 +36,7 @@ public enum ConversionMetadata {
             }
             return array.values
         }
-        return MelFilters.slaney(nMels: nMels)
+        return MelFilterbank.slaney(bins: nMels).dense   // the runtime's own filterbank (EarshotAudio)
     }
 
     /// Every metadata key, in a fixed order.
@@ -64,6 +65,8 @@ public enum ConversionMetadata {
             ("audio.n_layer", .int(c.nLayer)),
             ("audio.output_dim", .int(c.outputDim)),
             ("audio.audio_start_id", .int(c.audioStartId)),
+            (MetadataKeys.audioAvgPool, .bool(true)),            // the only value CheckpointConfig accepts
+            (MetadataKeys.audioBosEos, .bool(c.addAudioBosEos)),
         ]
         if !options.overrides.isEmpty {
             m.append(("general.quantization.overrides",

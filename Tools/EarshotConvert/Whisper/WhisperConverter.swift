@@ -12,8 +12,8 @@ import Foundation
 
 public enum WhisperConverter {
     /// Blob names in a Whisper `.ear`.
-    public static let tokenizerBlob = "tokenizer.json"
-    public static let configBlob = "config.json"
+    public static let tokenizerBlob = MetadataKeys.huggingFaceTokenizerBlob
+    public static let configBlob = MetadataKeys.sourceConfigBlob
 
     /// True when `directory` holds a CTranslate2 model (`model.bin`).
     public static func isCTranslate2Directory(_ directory: URL) -> Bool {
