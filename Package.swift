@@ -41,6 +41,11 @@ let package = Package(
         .executable(name: "earshot", targets: ["earshot"]),
         .executable(name: "earshot-convert", targets: ["earshot-convert"]),
         .executable(name: "earshot-bench", targets: ["earshot-bench"]),
+        // The parsers as libraries, for the fuzz package (Fuzz/Package.swift depends on this one by path).
+        .library(name: "EarshotFormat", targets: ["EarshotFormat"]),
+        .library(name: "EarshotTokenizer", targets: ["EarshotTokenizer"]),
+        .library(name: "EarshotAudio", targets: ["EarshotAudio"]),
+        .library(name: "EarshotConvert", targets: ["EarshotConvert"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -107,6 +112,8 @@ let package = Package(
         .executableTarget(name: "vad-bench", dependencies: ["Earshot", "EarshotAudio", "EarshotModels", "EarshotKernels"], path: "Tools/vad/bench"),
 
         // Tests.
+        // A child process for the signal, fault and full-disk tests (Tools/test-probe/main.swift).
+        .executableTarget(name: "earshot-test-probe", dependencies: ["EarshotFormat"], path: "Tools/test-probe"),
         .target(name: "EarshotTestSupport",
                 dependencies: ["EarshotFormat", "EarshotKernels", "EarshotModels", "EarshotSynthetic"],
                 path: "Tests/EarshotTestSupport",

@@ -15,6 +15,9 @@ public enum AudioError: Error, Equatable, CustomStringConvertible, Sendable {
     case truncated(path: String, expectedFrames: Int, decodedFrames: Int)
     /// The file holds no samples at all (zero bytes, or a valid header with no data).
     case empty(path: String)
+    /// The decoder cannot tell how long the stream is (libsndfile gives no frame count: typically an Ogg
+    /// file cut before its last page).
+    case lengthUnknown(path: String, format: String)
     /// The file is longer than the configured limit (`AudioFile.Options.maxDurationSeconds`).
     case tooLong(path: String, seconds: Double, limitSeconds: Double)
     /// A sample rate the resampler cannot use (not positive, or beyond 1 MHz).
@@ -45,6 +48,8 @@ public enum AudioError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(path): the audio file is truncated: its header promises \(expected) frames but only \(decoded) could be decoded"
         case .empty(let path):
             return "\(path): the audio file contains no samples"
+        case .lengthUnknown(let path, let format):
+            return "\(path): the length of this \(format) stream cannot be determined: the file is probably truncated or damaged"
         case .tooLong(let path, let seconds, let limit):
             return "\(path): the audio is \(formatSeconds(seconds)) long, more than the limit of \(formatSeconds(limit))"
         case .invalidSampleRate(let rate):
@@ -66,6 +71,8 @@ public enum AudioError: Error, Equatable, CustomStringConvertible, Sendable {
 /// "1 h 02 min 03 s"-style durations for error messages.
 func formatSeconds(_ seconds: Double) -> String {
     guard seconds.isFinite else { return "\(seconds) s" }
+    if seconds >= 3.6e9 { return "more than a million hours" }   // never an Int overflow on a garbage count
+    if seconds < 0 { return "\(seconds) s" }
     let total = Int(seconds.rounded())
     if total < 60 { return "\(Double(Int(seconds * 10)) / 10) s" }
     let h = total / 3600, m = (total % 3600) / 60, s = total % 60

@@ -83,7 +83,10 @@ public final class AudioFile {
         // From here on `deinit` closes the handle, including when `init` throws below.
         sampleRate = Int(info.samplerate)
         channels = Int(info.channels)
-        declaredFrames = Int(info.frames)
+        // libsndfile reports SF_COUNT_MAX (or a negative count) when it cannot find the length, e.g. an
+        // Ogg stream cut before its last page: that is "unknown", never 2^63 frames.
+        let lengthKnown = info.frames >= 0 && info.frames < sf_count_t.max
+        declaredFrames = lengthKnown ? Int(info.frames) : 0
         formatName = AudioFile.describeFormat(info.format)
         sampleEncoding = SampleEncoding(sndfileFormat: info.format)
         let isMPEG = (Int(info.format) & SF_FORMAT_TYPEMASK) == SF_FORMAT_MPEG
@@ -92,6 +95,7 @@ public final class AudioFile {
         guard sampleRate > 0, sampleRate <= 1_000_000, channels > 0, channels <= 1024 else {
             throw .corrupt(path: path, detail: "header declares \(channels) channels at \(sampleRate) Hz")
         }
+        guard lengthKnown else { throw .lengthUnknown(path: path, format: formatName) }
         guard declaredFrames > 0 else { throw .empty(path: path) }
         let seconds = Double(declaredFrames) / Double(sampleRate)
         guard seconds <= options.maxDurationSeconds else {

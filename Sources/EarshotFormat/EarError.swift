@@ -11,6 +11,26 @@ public enum EarError: Error, Equatable, Sendable, CustomStringConvertible {
 
     /// A system call failed (`operation` is e.g. "open", "mmap", "write", "rename"; `errno` its code).
     case io(path: String, operation: String, errno: Int32)
+    /// An input path is not a regular file (`kind`: "a directory", "a FIFO (named pipe)", "a character
+    /// device", …). Refused at once: reading a FIFO or a device would block or never end.
+    case notRegularFile(path: String, kind: String)
+    /// An input file is larger than the reader accepts for its kind (checked before reading).
+    case fileTooLarge(path: String, size: UInt64, limit: UInt64)
+
+    // MARK: Output files (OutputPath, AtomicFileWriter)
+
+    /// A regular file exists at the output path and overwriting was not asked for (`--force`).
+    case outputExists(path: String)
+    /// The output path names something that is not a regular file (a device, a directory, a FIFO, a
+    /// socket, a dangling symbolic link); it is never replaced, not even with `--force`.
+    case outputNotRegularFile(path: String, kind: String)
+    /// The output path is one of the inputs (the same file as `input`).
+    case outputIsInput(path: String, input: String)
+    /// The directory the output goes into does not exist, is not a directory or is not writable.
+    case outputDirectoryUnusable(path: String, directory: String, reason: String)
+    /// The device holding the output is full (ENOSPC) or the quota is exhausted (EDQUOT). Nothing was
+    /// left behind.
+    case noSpace(path: String)
 
     // MARK: Header
 
@@ -110,6 +130,22 @@ public enum EarError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .io(let path, let op, let code):
             return "\(op) '\(path)' failed: \(String(cString: strerror(code))) (errno \(code))"
+        case .notRegularFile(let path, let kind):
+            return "'\(path)' is \(kind), not a regular file"
+        case .fileTooLarge(let path, let size, let limit):
+            return "'\(path)' is \(size) bytes, more than the \(limit) bytes accepted for it"
+        case .outputExists(let path):
+            return "'\(path)' already exists (use --force to overwrite it)"
+        case .outputNotRegularFile(let path, let kind):
+            return "refusing to write '\(path)': it is \(kind), not a regular file (never replaced, even with --force)"
+        case .outputIsInput(let path, let input):
+            return input == path ? "refusing to write '\(path)': it is one of the input files"
+                                 : "refusing to write '\(path)': it is the same file as the input '\(input)'"
+        case .outputDirectoryUnusable(let path, let directory, let reason):
+            if directory.isEmpty { return "cannot write '\(path)': \(reason)" }
+            return "cannot write '\(path)': its directory '\(directory)' cannot take the file (\(reason))"
+        case .noSpace(let path):
+            return "cannot write '\(path)': no space left on the device (nothing was written)"
         case .truncatedHeader(let needed, let found):
             return "file is truncated: \(found) bytes, but the .ear header alone needs \(needed)"
         case .badMagic(let found):
@@ -174,6 +210,10 @@ public enum EarError: Error, Equatable, Sendable, CustomStringConvertible {
         case .compressionFailed(let blob, let reason):
             return "blob '\(blob)' failed to compress: \(reason)"
         case .checksumMismatch(let item, let expected, let found):
+            if item == "index" {
+                return "checksum mismatch in the index (metadata and tensor table): expected \(hex64(expected)), found \(hex64(found)) "
+                    + "(the file is corrupted or was edited after conversion; re-convert or re-download it)"
+            }
             return "checksum mismatch in \(item): expected \(hex64(expected)), found \(hex64(found)) (file is corrupted)"
         case .tensorNotFound(let name):
             return "no tensor named '\(name)' in the file"

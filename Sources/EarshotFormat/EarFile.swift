@@ -1,6 +1,10 @@
 // EarFile: a .ear file opened for reading. The whole file is mapped read-only and fully validated
-// (EarIndex) before the initializer returns; tensor bytes are then used in place (zero-copy) for as
-// long as the EarFile lives. Checksums are checked on demand with `verify()`.
+// (EarIndex: every offset, size and count; then the index checksum, so a changed metadata value or
+// tensor record is refused on every open) before the initializer returns; tensor bytes are then used in
+// place (zero-copy) for as long as the EarFile lives. Tensor and blob checksums (the bulk of the file)
+// are checked on demand with `verify()`. Only regular files are opened (a FIFO or a device is refused at
+// once, never waited on), and the mapping is registered with MappedFileFaults so an executable that
+// installed it reports a file truncated under it in one line instead of dying of SIGBUS.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -27,6 +31,7 @@ public final class EarFile: @unchecked Sendable {  // immutable after init; the 
     private let index: EarIndex
     private let tensorsByName: [String: Int]
     private let blobsByName: [String: Int]
+    private let faultToken: Int?
 
     /// The newest format version this build reads (and the one it writes).
     public static let supportedVersion: UInt32 = Layout.version
@@ -34,13 +39,8 @@ public final class EarFile: @unchecked Sendable {  // immutable after init; the 
     /// Opens, maps and validates `path`. Throws the first problem found, naming the field at fault.
     public init(path: String) throws(EarError) {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .io(path: path, operation: "open", errno: errno) }
+        let (fd, size) = try InputFile.open(path)
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw .io(path: path, operation: "stat", errno: errno) }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw .io(path: path, operation: "open", errno: (st.st_mode & S_IFMT) == S_IFDIR ? EISDIR : EINVAL) }
-        let size = Int(st.st_size)
         guard size >= Layout.headerSize else {
             // Too small to map usefully: validate the few bytes there are (magic, then "truncated").
             var head = [UInt8](repeating: 0, count: size)
@@ -53,13 +53,17 @@ public final class EarFile: @unchecked Sendable {  // immutable after init; the 
             throw .io(path: path, operation: "mmap", errno: errno)
         }
         let mapping = UnsafeRawBufferPointer(start: UnsafeRawPointer(base), count: size)
+        let token = MappedFileFaults.register(base: UnsafeRawPointer(base), count: size, path: path)
         let index: EarIndex
         do {
             index = try EarIndex.parse(mapping)
+            try EarFile.checkIndexChecksum(index, mapping)
         } catch {
+            MappedFileFaults.unregister(token)
             munmap(base, size)
             throw error
         }
+        faultToken = token
         self.mapping = mapping
         self.index = index
         formatVersion = index.formatVersion
@@ -75,6 +79,7 @@ public final class EarFile: @unchecked Sendable {  // immutable after init; the 
     }
 
     deinit {
+        MappedFileFaults.unregister(faultToken)
         munmap(UnsafeMutableRawPointer(mutating: mapping.baseAddress), mapping.count)
     }
 
@@ -143,11 +148,19 @@ public final class EarFile: @unchecked Sendable {  // immutable after init; the 
         }
     }
 
-    /// Checks the index region's checksum.
+    /// Checks the index region's checksum (already done by every open; kept for `verify()`).
     public func verifyIndex() throws(EarError) {
-        let r = index.indexRange
-        let sum = XXH64.hash(UnsafeRawBufferPointer(rebasing: mapping[r]))
-        guard sum == indexChecksum else { throw .checksumMismatch(item: "index", expected: indexChecksum, found: sum) }
+        try EarFile.checkIndexChecksum(index, mapping)
+    }
+
+    /// The index region (metadata, string pool, blob and tensor tables: a few kB to ~100 kB) against the
+    /// header's XXH64. Cheap enough for every open; catches an edited metadata value or tensor record
+    /// that still parses.
+    static func checkIndexChecksum(_ index: EarIndex, _ file: UnsafeRawBufferPointer) throws(EarError) {
+        let sum = XXH64.hash(UnsafeRawBufferPointer(rebasing: file[index.indexRange]))
+        guard sum == index.indexChecksum else {
+            throw .checksumMismatch(item: "index", expected: index.indexChecksum, found: sum)
+        }
     }
 
     /// Checks every checksum: every blob (after decompression), every tensor, then the index. `progress`

@@ -1,10 +1,12 @@
 // EarWriter: writes a .ear file in one pass, streaming tensor data (nothing is held in memory but
-// the small index), and never leaves a partial file at the destination:
+// the small index), and never leaves a partial file at the destination. The file itself is an
+// AtomicFileWriter, so the OutputPath rule applies (a device, directory or FIFO is never replaced; an
+// existing regular file only with `overwrite`; never one of `inputs`):
 //   - everything goes to `<path>.tmp-<pid>-<random>` in the same directory (so the final rename is atomic);
 //   - `finish()` writes the index and header, fsyncs, re-opens the result with the validating reader,
-//     renames it over `path` and fsyncs the directory;
-//   - any error (bad input, I/O failure, a throwing data source), `cancel()`, or dropping the writer
-//     without `finish()` deletes the temporary file; the writer is closed afterwards.
+//     moves it to `path` and fsyncs the directory;
+//   - any error (bad input, I/O failure, a full disk, a throwing data source), `cancel()`, or dropping the
+//     writer without `finish()` deletes the temporary file; the writer is closed afterwards.
 // Executables may call `EarWriter.deleteTemporaryFilesOnSignals()` so Ctrl-C/SIGTERM also clean up;
 // only a hard kill (SIGKILL, power loss) can then leave a `*.ear.tmp-*` file, never a partial `path`.
 //
@@ -32,32 +34,23 @@ public final class EarWriter {
 
     private enum State { case open, finished, failed(String) }
     private var state: State = .open
-    private var fd: Int32 = -1
+    private let file: AtomicFileWriter
     private var position = 0            // bytes written so far (logical, including the buffer)
     private var buffer: [UInt8] = []
     private static let bufferCapacity = 1 << 20
     private var tensors: [TensorInfo] = []
     private var blobs: [BlobInfo] = []
     private var names = Set<String>()  // "t:" / "b:" prefixed, to check duplicates per kind
-    private var registrySlot: Int?     // for deleteTemporaryFilesOnSignals()
 
-    /// Creates the temporary file next to `path` and reserves the header. `path`'s directory must
-    /// exist and be writable.
-    public init(path: String, metadata: EarMetadata = EarMetadata()) throws(EarError) {
+    /// Checks `path` against the OutputPath rule, creates the temporary file next to it and reserves the
+    /// header. `overwrite`: replace a regular file already there (the converter passes `--force`);
+    /// `inputs`: files or directories the output must not be.
+    public init(path: String, metadata: EarMetadata = EarMetadata(), overwrite: Bool = true,
+                inputs: [String] = []) throws(EarError) {
         self.path = path
         self.metadata = metadata
-        // A random suffix (O_EXCL: never clobber; retry on the rare collision).
-        var candidate = ""
-        var fd: Int32 = -1
-        for _ in 0..<8 {
-            candidate = "\(path).tmp-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
-            fd = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-            if fd >= 0 || errno != EEXIST { break }
-        }
-        temporaryPath = candidate
-        guard fd >= 0 else { throw .io(path: candidate, operation: "create", errno: errno) }
-        self.fd = fd
-        registrySlot = TemporaryFileRegistry.register(candidate)
+        file = try AtomicFileWriter(path: path, overwrite: overwrite, inputs: inputs)
+        temporaryPath = file.temporaryPath
         buffer.reserveCapacity(EarWriter.bufferCapacity)
         do {
             // Header placeholder and padding up to the data region (rewritten by finish()).
@@ -170,9 +163,9 @@ public final class EarWriter {
 
     // MARK: Finishing
 
-    /// Writes the index and header, makes the file durable and moves it to `path` (replacing any
-    /// file there). The result is re-read with the validating reader before the rename. Returns the
-    /// file's size in bytes.
+    /// Writes the index and header, makes the file durable and moves it to `path` (replacing a regular
+    /// file there if `overwrite` was given). The result is re-read with the validating reader before the
+    /// rename. Returns the file's size in bytes.
     @discardableResult
     public func finish() throws(EarError) -> Int {
         var fileSize = 0
@@ -186,17 +179,11 @@ public final class EarWriter {
             let (index, header) = try buildIndex(dataEnd: dataEnd)
             try withBytes(index) { (b) throws(EarError) in try append(b) }
             try flush()
-            try withBytes(header) { (b) throws(EarError) in try pwriteAll(b, at: 0) }
-            guard fsync(fd) == 0 else { throw EarError.io(path: temporaryPath, operation: "fsync", errno: errno) }
-            let closeResult = close(fd)
-            fd = -1
-            guard closeResult == 0 else { throw EarError.io(path: temporaryPath, operation: "close", errno: errno) }
+            try withBytes(header) { (b) throws(EarError) in try file.write(b, at: 0) }
+            try file.closeTemporary()
             fileSize = try EarFile(path: temporaryPath).fileSize  // never publish a file our own reader rejects
-            guard rename(temporaryPath, path) == 0 else { throw EarError.io(path: path, operation: "rename", errno: errno) }
+            try file.commit()
             state = .finished
-            TemporaryFileRegistry.unregister(registrySlot)
-            registrySlot = nil
-            syncDirectory()
         }
         return fileSize
     }
@@ -285,10 +272,7 @@ public final class EarWriter {
     }
 
     fileprivate func abandon(_ reason: String) {
-        if fd >= 0 { close(fd); fd = -1 }
-        unlink(temporaryPath)
-        TemporaryFileRegistry.unregister(registrySlot)
-        registrySlot = nil
+        file.cancel()
         state = .failed(reason)
     }
 
@@ -318,35 +302,7 @@ public final class EarWriter {
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(EarError) {
-        var done = 0
-        while done < bytes.count {
-            let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .io(path: temporaryPath, operation: "write", errno: errno)
-            }
-            done += n
-        }
-    }
-
-    private func pwriteAll(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(EarError) {
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .io(path: temporaryPath, operation: "write", errno: errno)
-            }
-            done += n
-        }
-    }
-
-    /// Makes the rename durable (best effort: some file systems refuse fsync on directories).
-    private func syncDirectory() {
-        var dir = path
-        if let slash = dir.lastIndex(of: "/") { dir = String(dir[..<slash]); if dir.isEmpty { dir = "/" } } else { dir = "." }
-        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dfd >= 0 { _ = fsync(dfd); close(dfd) }
+        try file.write(bytes)
     }
 }
 

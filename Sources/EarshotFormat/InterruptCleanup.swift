@@ -1,68 +1,76 @@
 // InterruptCleanup: lets an executable (the converter, `earshot debug`) delete the temporary files of
-// unfinished EarWriters when the process is interrupted (SIGINT, SIGTERM, SIGHUP), then die of the same
-// signal as it would have. Opt-in: libraries must not install signal handlers behind an app's back.
+// unfinished writers (EarWriter, AtomicFileWriter) when the process is interrupted (SIGINT, SIGTERM,
+// SIGHUP), then die of the same signal as it would have (so the exit status still says "interrupted":
+// 128 + signal in a shell). Opt-in: libraries must not install signal handlers behind an app's back.
 //
-// The handler only calls async-signal-safe functions (unlink, signal, raise) on a fixed table of C
-// strings; writers register their temporary path on creation and clear it when they finish or fail.
+// Async-signal safety: the handler calls only unlink, sigaction, pthread_sigmask and raise (all on the
+// POSIX list) and reads the writers' paths from a SignalSafeTable with atomic loads (no lock, no
+// allocation, no reference counting). The table is a global initialised before the handler is installed,
+// so the handler's access is the runtime's already-initialised fast path (one atomic load).
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
+/// Paths of the temporary files of writers that have not finished (written by AtomicFileWriter).
 enum TemporaryFileRegistry {
-    static let capacity = 256
-    nonisolated(unsafe) static let slots: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> = {
-        let p = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: capacity)
-        p.initialize(repeating: nil, count: capacity)
-        return p
-    }()
-    nonisolated(unsafe) static let lock: UnsafeMutablePointer<pthread_mutex_t> = {
-        let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-        pthread_mutex_init(m, nil)
-        return m
-    }()
+    static let table = SignalSafeTable(capacity: 256)
 
     /// Registers `path`; returns its slot, or nil when the table is full (then no cleanup on signals).
-    static func register(_ path: String) -> Int? {
-        pthread_mutex_lock(lock)
-        defer { pthread_mutex_unlock(lock) }
-        for i in 0..<capacity where slots[i] == nil {
-            slots[i] = strdup(path)
-            return i
-        }
-        return nil
-    }
+    static func register(_ path: String) -> Int? { table.insert(path) }
 
-    static func unregister(_ slot: Int?) {
-        guard let slot else { return }
-        pthread_mutex_lock(lock)
-        defer { pthread_mutex_unlock(lock) }
-        let p = slots[slot]
-        slots[slot] = nil      // cleared before freed: a handler never sees a freed pointer
-        free(p)
+    static func unregister(_ slot: Int?) { table.remove(slot) }
+
+    /// Unlinks every registered file (async-signal-safe).
+    static func unlinkAll() {
+        table.forEach { path, _, _ in _ = unlink(path) }
     }
 }
 
-/// The signal handler: unlink every registered file, restore the default action, re-raise.
+/// The handler: unlink every registered file, restore the default action, unblock and re-raise.
 private func deleteTemporaryFilesAndReraise(_ sig: Int32) {
-    for i in 0..<TemporaryFileRegistry.capacity {
-        if let p = TemporaryFileRegistry.slots[i] { unlink(p) }
-    }
-    _ = signal(sig, SIG_DFL)
-    raise(sig)
+    SignalSafeTable.handlerStarts()
+    TemporaryFileRegistry.unlinkAll()
+    var action = sigaction()
+    #if canImport(Glibc)
+    action.__sigaction_handler.sa_handler = SIG_DFL
+    #else
+    action.__sigaction_u.__sa_handler = SIG_DFL
+    #endif
+    sigemptyset(&action.sa_mask)
+    _ = sigaction(sig, &action, nil)
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, sig)
+    _ = pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    _ = raise(sig)
 }
 
 extension EarWriter {
+    /// The signals after which `deleteTemporaryFilesOnSignals()` cleans up.
+    public static let interruptSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
+
     /// Installs handlers for SIGINT, SIGTERM and SIGHUP that delete the temporary files of all
     /// unfinished writers before the process dies of that signal, and unblocks those signals in the
     /// calling thread. Call once, early, from an executable's main thread.
     public static func deleteTemporaryFilesOnSignals() {
-        _ = TemporaryFileRegistry.slots     // initialize outside the handler
+        _ = TemporaryFileRegistry.table          // initialise outside the handler
+        _ = SignalSafeTable.readerStarted.load(ordering: .relaxed)
         var unblock = sigset_t()
         sigemptyset(&unblock)
-        for sig in [SIGINT, SIGTERM, SIGHUP] {
-            _ = signal(sig) { deleteTemporaryFilesAndReraise($0) }
+        for sig in interruptSignals {
+            var action = sigaction()
+            #if canImport(Glibc)
+            action.__sigaction_handler.sa_handler = { deleteTemporaryFilesAndReraise($0) }
+            #else
+            action.__sigaction_u.__sa_handler = { deleteTemporaryFilesAndReraise($0) }
+            #endif
+            sigemptyset(&action.sa_mask)
+            for other in interruptSignals { sigaddset(&action.sa_mask, other) }   // one cleanup at a time
+            action.sa_flags = 0
+            _ = sigaction(sig, &action, nil)
             sigaddset(&unblock, sig)
         }
         // A parent may have spawned us with these blocked (test runners do); handlers need them delivered.

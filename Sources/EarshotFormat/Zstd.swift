@@ -2,6 +2,9 @@
 import CZstd
 
 enum Zstd {
+    /// Largest ratio of decompressed to compressed bytes a zstd frame can reach.
+    static let maxExpansion = 32_768
+
     /// Compresses `bytes` at `level` (1…22; 19 is a good default for small blobs written once).
     static func compress(_ bytes: [UInt8], level: Int32, blob: String) throws(EarError) -> [UInt8] {
         let bound = ZSTD_compressBound(bytes.count)
@@ -21,6 +24,11 @@ enum Zstd {
     /// Decompresses a single zstd frame that must expand to exactly `rawSize` bytes. Allocates at most
     /// `rawSize` (already checked against the reader's limit), whatever the frame header claims.
     static func decompress(_ src: UnsafeRawBufferPointer, rawSize: Int, blob: String) throws(EarError) -> [UInt8] {
+        // No zstd frame expands by more than 32768× (a 128 KiB RLE block costs at least 4 bytes), so a
+        // raw size beyond that cannot be right: refuse before allocating it.
+        guard rawSize <= src.count * Zstd.maxExpansion else {
+            throw .invalidBlobSize(blob: blob, reason: "raw size \(rawSize) cannot come from \(src.count) compressed bytes")
+        }
         let declared = ZSTD_getFrameContentSize(src.baseAddress, src.count)
         // ZSTD_CONTENTSIZE_ERROR = (0ULL - 2), ZSTD_CONTENTSIZE_UNKNOWN = (0ULL - 1)
         if declared == UInt64.max - 1 {

@@ -28,13 +28,12 @@ public struct QwenTokenizer: Sendable {
         try self.init(ranks: ranks.get())
     }
 
-    /// Reads and parses a `qwen.tiktoken` file.
+    /// Reads and parses a `qwen.tiktoken` file (a regular file of at most 64 MB; a FIFO, a device or a
+    /// directory is refused at once, naming what it is).
     public init(contentsOf url: URL) throws(TokenizerError) {
-        let data: Data
-        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw TokenizerError.unreadableFile(path: url.path, reason: "\(error.localizedDescription)")
-        }
-        try self.init(tiktoken: data)
+        let bytes = try TokenizerFileReader.read(url.path)
+        if bytes.isEmpty { throw TokenizerError.unreadableFile(path: url.path, reason: "the file is empty") }
+        try self.init(tiktoken: bytes)
     }
 
     /// Wraps parsed ranks; the specials are numbered from `ranks.count`.

@@ -14,12 +14,19 @@ public enum WhisperTokenizerError: Error, Equatable, CustomStringConvertible {
     case missingSpecialToken(String)
     /// A merge refers to a symbol that is not in the vocabulary.
     case badMerge(String)
+    /// A token id of the file, or the model's vocabulary size, is impossible for this file: negative,
+    /// or beyond its entries plus Whisper's 1501 timestamps (`detail` says which and the bound).
+    case idOutOfRange(detail: String)
+    /// The file cannot be read (`reason` is the full sentence, naming the path).
+    case unreadableFile(String)
 
     public var description: String {
         switch self {
         case .badTokenizerJSON(let d): return "Whisper tokenizer.json: \(d)"
         case .missingSpecialToken(let t): return "Whisper tokenizer.json has no special token \(t)"
         case .badMerge(let m): return "Whisper tokenizer.json: merge \"\(m)\" uses a symbol missing from the vocabulary"
+        case .idOutOfRange(let d): return "Whisper tokenizer.json: \(d)"
+        case .unreadableFile(let reason): return reason
         }
     }
 }
@@ -54,6 +61,9 @@ public struct WhisperTimedText: Sendable, Equatable {
 }
 
 public final class WhisperTokenizer: @unchecked Sendable {
+    /// Timestamp tokens of Whisper: <|0.00|> … <|30.00|> in steps of 0.02 s.
+    public static let timestampCount = 1501
+
     public let specials: WhisperSpecialTokens
     /// Number of ids the model predicts over (text tokens, specials and timestamps).
     public let vocabularySize: Int
@@ -80,6 +90,15 @@ public final class WhisperTokenizer: @unchecked Sendable {
         guard let merges = file.merges else { throw .badTokenizerJSON(detail: "model.merges missing") }
         let added = file.added
 
+        // Every id is bounded by what the file holds, before any table is sized from one: the entries
+        // themselves plus the timestamp ids Whisper appends (1501: <|0.00|> … <|30.00|>).
+        let idLimit = vocab.count + added.count + WhisperTokenizer.timestampCount
+        if let (token, id) = vocab.first(where: { $0.value < 0 || $0.value >= idLimit }) {
+            throw .idOutOfRange(detail: "vocab entry \"\(token)\" has id \(id), outside 0 ..< \(idLimit) (the file's entries and timestamps)")
+        }
+        if let bad = added.first(where: { $0.id < 0 || $0.id >= idLimit }) {
+            throw .idOutOfRange(detail: "added token \"\(bad.content)\" has id \(bad.id), outside 0 ..< \(idLimit) (the file's entries and timestamps)")
+        }
         var toId = vocab
         var specialText: [Int: String] = [:]
         for (id, content) in added {
@@ -104,6 +123,13 @@ public final class WhisperTokenizer: @unchecked Sendable {
             transcribe: try special("<|transcribe|>"), startOfLM: try special("<|startoflm|>"),
             startOfPrevious: try special("<|startofprev|>"), noSpeech: noSpeech, noTimestamps: noTimestamps,
             timestampBegin: noTimestamps + 1, languages: languages)
+        // The model's output size comes from the .ear metadata: it must fit the timestamps after
+        // <|notimestamps|> (a hostile 2^40 would otherwise build a timestamp table for ever).
+        let sizeLimit = noTimestamps + 1 + WhisperTokenizer.timestampCount
+        guard vocabularySize >= 0, vocabularySize <= max(sizeLimit, idLimit) else {
+            throw .idOutOfRange(detail: "the model's vocabulary size \(vocabularySize) is larger than this tokenizer can describe "
+                + "(\(max(sizeLimit, idLimit)): its \(vocab.count + added.count) entries and \(WhisperTokenizer.timestampCount) timestamps)")
+        }
         let size = max(vocabularySize, (toId.values.max() ?? -1) + 1)
         self.vocabularySize = size
 
@@ -198,10 +224,14 @@ public final class WhisperTokenizer: @unchecked Sendable {
         }
     }
 
-    /// Loads `tokenizer.json` from disk.
+    /// Loads `tokenizer.json` from disk (a regular file of at most 64 MB; FIFOs, devices and directories
+    /// are refused at once).
     public convenience init(tokenizerJSON url: URL, vocabularySize: Int) throws(WhisperTokenizerError) {
-        guard let data = try? Data(contentsOf: url) else { throw .badTokenizerJSON(detail: "cannot read \(url.path)") }
-        try self.init(tokenizerJSON: data, vocabularySize: vocabularySize)
+        let bytes: [UInt8]
+        do { bytes = try TokenizerFileReader.read(url.path) } catch {
+            throw .unreadableFile(error.description)
+        }
+        try self.init(tokenizerJSON: Data(bytes), vocabularySize: vocabularySize)
     }
 
     // MARK: Encoding

@@ -258,9 +258,8 @@ struct ChatCommand: ParsableCommand {
     }
 
     private func turnJSON(query: String, reply: ChatReply) -> String {
-        let object: [String: Any] = ["query": query, "response": reply.response, "ids": reply.generation.ids,
-                                     "stop": reply.generation.stopReason.description]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+        JSONValue.object([("query", .string(query)), ("response", .string(reply.response)),
+                          ("ids", .ints(reply.generation.ids)), ("stop", .string(reply.generation.stopReason.description))]).serialized()
     }
+
 }

@@ -163,28 +163,12 @@ struct CLIError: Error, CustomStringConvertible {
 
 extension SpecialMode: ExpressibleByArgument {}
 
-/// Minimal JSON output: id arrays and strings (UTF-8 kept; control characters and the line separators
-/// U+0085, U+2028, U+2029 escaped so that every result stays on one line for any line splitter).
+/// Compact JSON for tokenize's lines: id arrays without spaces, strings through the library's JSON writer
+/// (control characters and U+0085, U+2028, U+2029 escaped: every result stays on one line).
 enum JSONText {
     static func ids(_ ids: [Int]) -> String { "[" + ids.map(String.init).joined(separator: ",") + "]" }
 
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x85 || scalar.value == 0x2028 || scalar.value == 0x2029:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    static func string(_ s: String) -> String { JSONValue.string(s).serialized() }
 }
 
 /// A malformed input line of `tokenize` (reported in words, not as a decoder dump).

@@ -131,4 +131,29 @@ import Testing
         #expect(mono.count == 48000)
         #expect(mono.contains { $0 != 0 })
     }
+
+    /// An Ogg stream cut before its last page has no length (libsndfile says SF_COUNT_MAX frames): it is
+    /// "length unknown", not "53375995583 h 39 min 1 s long".
+    @Test func truncatedOggHasAnUnknownLengthNotAnAbsurdOne() throws {
+        let whole = Self.fixture("tone-3s.opus")
+        #expect(try AudioLoader.load(AudioFixtures.path("tone-3s.opus")).samples.count > 40_000)
+        let path = make("cut.opus", whole.prefix(whole.count * 2 / 3))
+        let error = Self.loadError(path)
+        #expect(error == .lengthUnknown(path: path, format: "Ogg Opus"))
+        #expect(error?.description == "\(path): the length of this Ogg Opus stream cannot be determined: the file is probably truncated or damaged")
+        #expect(error?.description.contains(" h ") == false)
+    }
+
+    @Test func garbageDurationsAreFormattedWithoutOverflow() {
+        // Int(9.2e18.rounded()) would trap: the message must stay sane for any declared length.
+        #expect(AudioError.tooLong(path: "a", seconds: 9.3e18, limitSeconds: 14400).description
+                == "a: the audio is more than a million hours long, more than the limit of 4 h 0 min 0 s")
+        #expect(AudioError.tooLong(path: "a", seconds: 86_400 * 3, limitSeconds: 14400).description.contains("72 h 0 min 0 s"))
+    }
+
+    @Test func fifoIsRefusedAtOnce() {
+        let path = dir.path("pipe.wav")
+        #expect(mkfifo(path, 0o644) == 0)
+        #expect(Self.loadError(path) == .unreadable(path: path, reason: "not a regular file"))
+    }
 }

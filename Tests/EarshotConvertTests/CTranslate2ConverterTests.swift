@@ -60,7 +60,7 @@ import Testing
     @Test func directoryWithoutTokenizerIsATypedError() {
         // The fixture has model.bin and config.json but no tokenizer.json.
         #expect(throws: ConvertError.missingFile(path: Self.dir.appendingPathComponent("tokenizer.json").path,
-                                                 what: "the Whisper tokenizer")) {
+                                                 what: "the Whisper tokenizer (tokenizer.json)")) {
             try WhisperConverter.convert(directory: Self.dir, options: ConvertOptions(), to: WhisperMemorySink())
         }
         #expect(WhisperConverter.isCTranslate2Directory(Self.dir))

@@ -105,13 +105,17 @@ import EarshotTestSupport
         let missingDir = out.appendingPathComponent("no/such/dir/x.ear").path
         #expect(performing: { try EarFileSink(path: missingDir) }, throws: { e in
             guard case .outputNotWritable(let p, let reason) = e as? ConvertError else { return false }
-            return p == missingDir && reason.contains("No such file")
+            return p == missingDir && reason.contains("does not exist")
         })
         let notADir = out.appendingPathComponent("file")
         try Data("x".utf8).write(to: notADir)
         let under = notADir.appendingPathComponent("x.ear").path
-        #expect(throws: ConvertError.outputNotWritable(path: under, reason: "Not a directory")) { try EarFileSink(path: under) }
-        #expect(throws: ConvertError.outputNotWritable(path: out.path, reason: "it is a directory")) { try EarFileSink(path: out.path) }
+        #expect(throws: ConvertError.outputNotWritable(path: under, reason: "directory \(notADir.path): it is a regular file, not a directory")) {
+            try EarFileSink(path: under)
+        }
+        #expect(throws: ConvertError.outputNotWritable(path: out.path, reason: "it is a directory, not a regular file (never replaced, even with --force)")) {
+            try EarFileSink(path: out.path)
+        }
         #expect(listing(out) == ["file"])
     }
 

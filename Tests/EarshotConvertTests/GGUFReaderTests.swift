@@ -86,7 +86,7 @@ import EarshotTestSupport
         }
         // Through the conversion loop: zero error, same bytes as the direct re-lay.
         var encoded: [UInt8] = []
-        let err = TensorEncoder.encode(source: src, codec: .forType(type), write: { encoded += $0 }, progress: { _ in })
+        let err = try TensorEncoder.encode(source: src, codec: .forType(type), write: { encoded += $0 }, progress: { _ in })
         #expect(err.maxAbs == 0 && err.relativeRMSE == 0)
         #expect(encoded.count == t.rows * rb)
         #expect(Array(encoded.suffix(rb)) == row)
@@ -104,7 +104,7 @@ import EarshotTestSupport
         #expect(src.canRelay(to: .q8))
         var row = [UInt8](repeating: 0, count: WeightType.q8.rowBytes(cols: 64)!)
         #expect(!row.withUnsafeMutableBytes { src.relay(row: 0, to: .q8, into: $0.baseAddress!) })
-        let err = TensorEncoder.encode(source: src, codec: .forType(.q8), write: { _ in }, progress: { _ in })
+        let err = try TensorEncoder.encode(source: src, codec: .forType(.q8), write: { _ in }, progress: { _ in })
         #expect(err.maxAbs > 0 && err.relativeRMSE < 0.01)   // q8 re-quantization of 64 values: ≲ 0.4 % RMSE
     }
 }

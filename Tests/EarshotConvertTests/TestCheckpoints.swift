@@ -5,20 +5,30 @@ import EarshotKernels
 import EarshotTestSupport
 
 /// A Qwen-Audio config.json with the tiny fixture's dimensions (vocab configurable to keep tests fast).
+/// `audioStartId` 3776 = 256 + 3520: `<audio>` after the 256 ranks of `standInTiktoken()` (the converter
+/// checks that the tokenizer puts `<audio>` where the config says).
 func tinyConfigJSON(vocab: Int = 1024, architectures: String = "\"QWenLMHeadModel\"", audio: Bool = true,
-                    modelType: String = "qwen") -> Data {
+                    modelType: String = "qwen", audioStartId: Int = standInAudioStartID, epsilon: String = "1e-06") -> Data {
     let audioPart = audio ? """
       ,"audio": {"n_mels": 80, "n_ctx": 1500, "n_state": 64, "n_head": 4, "n_layer": 2, "output_dim": 128,
-                 "avg_pool": true, "add_audio_bos_eos_token": true, "audio_start_id": 155163}
+                 "avg_pool": true, "add_audio_bos_eos_token": true, "audio_start_id": \(audioStartId)}
     """ : ""
     return Data("""
     {"architectures": [\(architectures)], "model_type": "\(modelType)", "hidden_size": 128, "num_attention_heads": 4,
      "kv_channels": 32, "intermediate_size": 256, "num_hidden_layers": 2, "vocab_size": \(vocab),
-     "layer_norm_epsilon": 1e-06, "rotary_emb_base": 10000, "rotary_pct": 1.0, "seq_length": 2048,
+     "layer_norm_epsilon": \(epsilon), "rotary_emb_base": 10000, "rotary_pct": 1.0, "seq_length": 2048,
      "no_bias": true, "tie_word_embeddings": false, "use_dynamic_ntk": true, "use_logn_attn": true,
      "torch_dtype": "bfloat16"\(audioPart)}
     """.utf8)
 }
+
+/// The smallest valid byte-level rank file: the 256 single bytes, ranks 0 ..< 256.
+func standInTiktoken() -> Data {
+    Data((0..<256).map { "\(Data([UInt8($0)]).base64EncodedString()) \($0)\n" }.joined().utf8)
+}
+
+/// `<audio>`'s id with the stand-in ranks (256 ranks + 3520 specials before it).
+let standInAudioStartID = 256 + 3520
 
 /// A fresh empty directory under the system temp dir, removed by `cleanup`.
 func scratchDirectory(_ label: String) throws -> URL {
@@ -37,7 +47,7 @@ func writeTinyCheckpoint(_ dir: URL, vocab: Int = 1024, sharded: Bool = false) t
     let parsed = try CheckpointConfig.parse(config, path: "config.json")
     let tensors = CheckpointLayout.expectedTensors(parsed).map { ($0.name, $0.shape) }
     let tiktoken = dir.appendingPathComponent("qwen.tiktoken.src")
-    try Data("IQ== 0\nIg== 1\n".utf8).write(to: tiktoken)
+    try standInTiktoken().write(to: tiktoken)
     let generation = dir.appendingPathComponent("generation_config.json.src")
     try Data(#"{"chat_format": "raw", "top_p": 0.8}"#.utf8).write(to: generation)
     defer { try? FileManager.default.removeItem(at: tiktoken); try? FileManager.default.removeItem(at: generation) }

@@ -46,7 +46,7 @@ func corruptedFileIsRejected(_ corruption: EarCorruption) throws {
     #expect(throws: EarError.io(path: dir.path("none.ear"), operation: "open", errno: ENOENT)) {
         _ = try EarFile(path: dir.path("none.ear"))
     }
-    #expect { _ = try EarFile(path: dir.url.path) } throws: { error in
-        if case .io = error as? EarError { return true } else { return false }
+    #expect(throws: EarError.notRegularFile(path: dir.url.path, kind: "a directory")) {
+        _ = try EarFile(path: dir.url.path)
     }
 }

@@ -95,12 +95,14 @@ private func halfWrittenWriter(_ dir: TemporaryDirectory, name: String = "m.ear"
 
 @Test func unwritablePlacesFailCleanly() throws {
     let dir = try TemporaryDirectory()
-    #expect { _ = try EarWriter(path: dir.path("no/such/dir/m.ear")) } throws: { error in
-        (error as? EarError).map { if case .io(_, "create", ENOENT) = $0 { return true } else { return false } } ?? false
+    #expect(throws: EarError.outputDirectoryUnusable(path: dir.path("no/such/dir/m.ear"), directory: dir.path("no/such/dir"),
+                                                     reason: "it does not exist")) {
+        _ = try EarWriter(path: dir.path("no/such/dir/m.ear"))
     }
     _ = FileManager.default.createFile(atPath: dir.path("plain-file"), contents: Data([1]))
-    #expect { _ = try EarWriter(path: dir.path("plain-file/m.ear")) } throws: { error in
-        (error as? EarError).map { if case .io(_, "create", ENOTDIR) = $0 { return true } else { return false } } ?? false
+    #expect(throws: EarError.outputDirectoryUnusable(path: dir.path("plain-file/m.ear"), directory: dir.path("plain-file"),
+                                                     reason: "it is a regular file, not a directory")) {
+        _ = try EarWriter(path: dir.path("plain-file/m.ear"))
     }
     #expect(dir.contents() == ["plain-file"])
 }

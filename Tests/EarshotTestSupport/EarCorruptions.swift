@@ -56,6 +56,13 @@ public struct EarBytes: Sendable {
     /// Absolute offset of tensor `i`'s / blob `i`'s bytes.
     public func tensorData(_ i: Int) -> Int { Int(u64(tensor(i) + 80)) }
     public func blobData(_ i: Int) -> Int { Int(u64(blob(i) + 16)) }
+    /// Recomputes the header's index checksum over [data_offset + data_size, file_size).
+    public mutating func reseal() {
+        let start = dataOffset + dataSize
+        guard start <= bytes.count else { return }
+        setU64(104, bytes[start...].withUnsafeBytes { XXH64.hash($0) })
+    }
+
     /// Absolute offset of the first occurrence of `text` in the metadata JSON.
     public func metadataOffset(of text: String) -> Int {
         let needle = Array(text.utf8)
@@ -75,6 +82,13 @@ public enum EarCorruptions {
 
     private static func patched(_ f: @escaping @Sendable (inout EarBytes) -> Void) -> @Sendable (EarBytes) -> [UInt8] {
         { var e = $0; f(&e); return e.bytes }
+    }
+
+    /// Like `patched`, then recomputes the index checksum in the header (offset 104), as a buggy writer
+    /// that produced a self-consistent but wrong table would: the damage must then be caught by the
+    /// specific check, not by the checksum every open verifies.
+    private static func resealed(_ f: @escaping @Sendable (inout EarBytes) -> Void) -> @Sendable (EarBytes) -> [UInt8] {
+        { var e = $0; f(&e); e.reseal(); return e.bytes }
     }
 
     private static func truncated(_ length: @escaping @Sendable (EarBytes) -> Int) -> @Sendable (EarBytes) -> [UInt8] {
@@ -224,7 +238,7 @@ public enum EarCorruptions {
                       damage: patched { e in for k in 0..<16 { e.bytes[e.blobData(0) + k] = 0xA5 } },
                       matches: { if case .decompressionFailed("config.json", _) = $0 { return true } else { return false } }),
         EarCorruption(name: "zstd blob raw size mismatch", stage: .blob("config.json"),
-                      damage: patched { $0.setU64($0.blob(0) + 32, $0.u64($0.blob(0) + 32) + 5) },
+                      damage: resealed { $0.setU64($0.blob(0) + 32, $0.u64($0.blob(0) + 32) + 5) },
                       matches: { if case .decompressedSizeMismatch("config.json", _, _) = $0 { return true } else { return false } }),
         EarCorruption(name: "blob checksum mismatch", stage: .blob("notes.txt"),
                       damage: patched { $0.bytes[$0.blobData(1)] ^= 0x20 },
@@ -233,8 +247,19 @@ public enum EarCorruptions {
         // Checksums (found only by verify()).
         EarCorruption(name: "tensor checksum mismatch", stage: .verify, damage: patched { $0.bytes[$0.tensorData(5) + 3] ^= 0x01 },
                       matches: { if case .checksumMismatch("tensor 'example.i32'", _, _) = $0 { return true } else { return false } }),
-        EarCorruption(name: "index checksum mismatch", stage: .verify,
+        // The index checksum is checked on every open (a changed metadata value must never load silently).
+        EarCorruption(name: "index checksum mismatch", stage: .open,
                       damage: patched { $0.bytes[$0.metadataOffset(of: "synthetic")] = UInt8(ascii: "S") },
+                      matches: { if case .checksumMismatch("index", _, _) = $0 { return true } else { return false } }),
+        EarCorruption(name: "metadata number changed", stage: .open,
+                      damage: patched { e in
+                          // A digit of a numeric value (what `rope_base` 10000 → 90000 was in the issue).
+                          let at = e.metadataOffset(of: "example.hidden_size\":") + "example.hidden_size\":".utf8.count
+                          e.bytes[at] = e.bytes[at] == UInt8(ascii: "9") ? UInt8(ascii: "8") : UInt8(ascii: "9")
+                      },
+                      matches: { if case .checksumMismatch("index", _, _) = $0 { return true } else { return false } }),
+        EarCorruption(name: "tensor record checksum field changed", stage: .open,
+                      damage: patched { $0.bytes[$0.tensor(2) + 96] ^= 0x10 },
                       matches: { if case .checksumMismatch("index", _, _) = $0 { return true } else { return false } }),
     ]
 }

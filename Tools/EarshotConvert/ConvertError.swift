@@ -54,6 +54,17 @@ public enum ConvertError: Error, Equatable, CustomStringConvertible, Sendable {
     case unexpectedTensors([String])
     /// A tensor's shape disagrees with the config.
     case shapeMismatch(tensor: String, expected: [Int], found: [Int])
+    /// A weight is NaN or ±infinity (`index`: its position, row-major in the checkpoint's shape;
+    /// `value`: "nan", "inf" or "-inf"). Found while encoding, before the output is published.
+    case nonFiniteWeight(tensor: String, index: [Int], value: String)
+
+    // MARK: tokenizer and mel filters
+
+    /// The tokenizer file (qwen.tiktoken, tokenizer.json) is not one the runtime can load, or does not
+    /// fit the config (its `<audio>` id must be `audio.audio_start_id`).
+    case invalidTokenizer(path: String, reason: String)
+    /// The mel filterbank holds a NaN, an infinity or a negative weight, or is all zero.
+    case invalidMelFilters(path: String, reason: String)
 
     // MARK: GGUF
 
@@ -142,6 +153,12 @@ public enum ConvertError: Error, Equatable, CustomStringConvertible, Sendable {
             return "checkpoint has \(names.count) unexpected tensor(s): " + Self.list(names)
         case .shapeMismatch(let tensor, let expected, let found):
             return "tensor \(tensor) has shape \(found), config says \(expected)"
+        case .nonFiniteWeight(let tensor, let index, let value):
+            return "tensor \(tensor) holds \(value) at index \(index): the checkpoint is damaged (nothing was written)"
+        case .invalidTokenizer(let path, let reason):
+            return "invalid tokenizer \(path): \(reason)"
+        case .invalidMelFilters(let path, let reason):
+            return "invalid mel filters \(path): \(reason)"
         case .ggufNotGGUF(let path, let reason):
             return "\(path) is not a GGUF file: \(reason)"
         case .ggufUnsupportedVersion(let path, let version):

@@ -2,6 +2,7 @@
 // Whisper model to one self-contained `.ear` file.
 import ArgumentParser
 import EarshotConvert
+import EarshotFormat
 import Foundation
 
 @main
@@ -64,7 +65,7 @@ struct EarshotConvertCommand: ParsableCommand {
     @Option(help: "Threads used to quantize (the output is the same for any count).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Flag(help: "Overwrite the output if it exists.")
+    @Flag(help: "Overwrite the output if it is an existing regular file (devices, directories, FIFOs and the checkpoint's own files are never replaced).")
     var force = false
 
     @Flag(help: "Validate the checkpoint and print the plan without writing anything.")
@@ -80,6 +81,10 @@ struct EarshotConvertCommand: ParsableCommand {
     var quiet = false
 
     func run() throws {
+        // Ctrl-C, SIGTERM, SIGHUP: remove the unfinished output, then die of the signal. A shard or
+        // model truncated under us: one line naming it instead of SIGBUS.
+        EarWriter.deleteTemporaryFilesOnSignals()
+        MappedFileFaults.install()
         do {
             try convert()
         } catch {
@@ -99,10 +104,8 @@ struct EarshotConvertCommand: ParsableCommand {
                     + "window \(c.config.windowSamples) + context \(c.config.contextSamples) samples at \(c.config.sampleRate) Hz")
             }
             let outPath = output ?? URL(fileURLWithPath: checkpoint).deletingPathExtension().lastPathComponent + ".ear"
-            if FileManager.default.fileExists(atPath: outPath) && !force {
-                throw .outputNotWritable(path: outPath, reason: "file exists (use --force to overwrite)")
-            }
-            let report = try SileroVADConverter.convert(path: checkpoint, to: try EarFileSink(path: outPath))
+            let report = try SileroVADConverter.convert(path: checkpoint,
+                                                        to: try EarFileSink(path: outPath, overwrite: force, inputs: [checkpoint]))
             if verbose && !quiet { print(report.table()) }
             return print("wrote \(outPath): \(formatBytes(report.fileBytes)), \(report.parameterCount) weights (Silero VAD, f32)")
         }
@@ -110,12 +113,10 @@ struct EarshotConvertCommand: ParsableCommand {
         if WhisperConverter.isCTranslate2Directory(dir) {   // CTranslate2 Whisper model (Tools/EarshotConvert/WhisperConverter.swift)
             if dryRun { return print(try WhisperConverter.plan(directory: dir, recipe: recipe, overrides: overrides, quiet: quiet)) }
             let outPath = output ?? "\(dir.standardizedFileURL.lastPathComponent).whisper.\(recipe.name).ear"
-            if FileManager.default.fileExists(atPath: outPath) && !force {
-                throw .outputNotWritable(path: outPath, reason: "file exists (use --force to overwrite)")
-            }
+            let sink = try EarFileSink(path: outPath, overwrite: force, inputs: [dir.path])
             let bar = ProgressDisplay(enabled: !quiet)
             let report = try WhisperConverter.convert(directory: dir, options: ConvertOptions(recipe: recipe, overrides: overrides),
-                                                      to: try EarFileSink(path: outPath), progress: bar.handle)
+                                                      to: sink, progress: bar.handle)
             bar.done()
             if verbose && !quiet { print(report.table()) }
             return print("wrote \(outPath): \(formatBytes(report.fileBytes)), \(formatCount(report.parameterCount)) weights (Whisper, recipe \(recipe.name))")
@@ -147,14 +148,7 @@ struct EarshotConvertCommand: ParsableCommand {
         }
 
         let outPath = output ?? "\(baseName).\(recipe.name).ear"
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: outPath, isDirectory: &isDir), isDir.boolValue {
-            throw .outputNotWritable(path: outPath, reason: "it is a directory")
-        }
-        if FileManager.default.fileExists(atPath: outPath) && !force {
-            throw .outputNotWritable(path: outPath, reason: "file exists (use --force to overwrite)")
-        }
-        let sink = try EarFileSink(path: outPath)
+        let sink = try EarFileSink(path: outPath, overwrite: force, inputs: [dir.path])
         let bar = ProgressDisplay(enabled: !quiet)
         let report = try Converter.convert(source, options: options, to: sink, progress: bar.handle)
         bar.done()

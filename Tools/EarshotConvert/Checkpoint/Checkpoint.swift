@@ -3,6 +3,7 @@
 // Accepts `model.safetensors` alone or `model.safetensors.index.json` + the shards it names. Checks, in
 // order: config.json (architecture, values), every shard header, index ↔ shard agreement, the tensor set
 // against the config (missing / unexpected, all named), every shape.
+import EarshotFormat
 import Foundation
 
 /// An opened checkpoint: config, raw config bytes, and every tensor located in its mapped shard.
@@ -26,14 +27,14 @@ public final class Checkpoint: @unchecked Sendable {
             throw .checkpointNotFound(path: directory.path)
         }
         let configURL = directory.appendingPathComponent("config.json")
-        configBytes = try readWholeFile(configURL, what: "config.json (model hyperparameters)")
+        configBytes = try readWholeFile(configURL, what: "config.json (model hyperparameters)", limit: InputLimits.jsonConfig)
         config = try CheckpointConfig.parse(configBytes, path: configURL.path)
 
         // Which shard holds which tensor.
         let indexURL = directory.appendingPathComponent(Self.indexFileName)
         var weightMap: [String: String]? = nil
         if FileManager.default.fileExists(atPath: indexURL.path) {
-            weightMap = try Self.parseIndex(try readWholeFile(indexURL, what: "shard index"), path: indexURL.path)
+            weightMap = try Self.parseIndex(try readWholeFile(indexURL, what: "shard index", limit: InputLimits.shardIndex), path: indexURL.path)
         }
         var shards: [String: SafetensorsFile] = [:]
         if let weightMap {
@@ -85,11 +86,12 @@ public final class Checkpoint: @unchecked Sendable {
         tensors = list
     }
 
-    /// Reads an optional file in the checkpoint directory (nil when absent).
-    public func optionalFile(_ name: String) throws(ConvertError) -> Data? {
+    /// Reads an optional file in the checkpoint directory (nil when absent), at most `limit` bytes.
+    public func optionalFile(_ name: String, limit: Int = InputLimits.jsonConfig) throws(ConvertError) -> Data? {
         let url = directory.appendingPathComponent(name)
-        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        return try readWholeFile(url, what: name)
+        var st = stat()
+        guard lstat(url.path, &st) == 0 else { return nil }   // absent (a dangling link is read and reported)
+        return try readWholeFile(url, what: name, limit: limit)
     }
 
     /// Total bytes of all tensors as stored in the checkpoint.
@@ -118,10 +120,32 @@ public final class Checkpoint: @unchecked Sendable {
     }
 }
 
-/// The whole content of a small file, with a typed error naming it.
-func readWholeFile(_ url: URL, what: String) throws(ConvertError) -> Data {
-    guard FileManager.default.fileExists(atPath: url.path) else { throw .missingFile(path: url.path, what: what) }
-    do { return try Data(contentsOf: url) } catch {
-        throw .unreadableFile(path: url.path, reason: "\(error.localizedDescription)")
+/// Size caps for the small files of a checkpoint (real ones are 1 kB–5 MB), checked before reading.
+public enum InputLimits {
+    public static let jsonConfig = 16 << 20         // config.json, generation_config.json
+    public static let shardIndex = 64 << 20         // model.safetensors.index.json (≈ 30 kB for 9 shards)
+    public static let tokenizer = 64 << 20          // qwen.tiktoken (2.5 MB), tokenizer.json (2.1 MB)
+    public static let melFilters = 64 << 20         // mel_filters.npz (≈ 60 kB)
+}
+
+/// The whole content of a small regular file (never blocks on a FIFO, refuses devices and directories,
+/// at most `limit` bytes), with a typed error naming it.
+func readWholeFile(_ url: URL, what: String, limit: Int) throws(ConvertError) -> Data {
+    do { return Data(try InputFile.read(url.path, limit: limit)) } catch {
+        throw ConvertError(reading: url.path, what: what, error)
+    }
+}
+
+extension ConvertError {
+    /// An input file error of EarshotFormat (InputFile) as the converter reports it.
+    init(reading path: String, what: String, _ error: EarError) {
+        switch error {
+        case .io(_, "open", ENOENT): self = .missingFile(path: path, what: what)
+        case .io(_, _, let code): self = .unreadableFile(path: path, reason: String(cString: strerror(code)))
+        case .notRegularFile(_, let kind): self = .unreadableFile(path: path, reason: "it is \(kind), not a regular file")
+        case .fileTooLarge(_, let size, let limit):
+            self = .unreadableFile(path: path, reason: "\(size) bytes is more than the \(limit) accepted for \(what)")
+        default: self = .unreadableFile(path: path, reason: error.description)
+        }
     }
 }

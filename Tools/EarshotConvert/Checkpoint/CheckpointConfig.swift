@@ -79,6 +79,9 @@ public struct CheckpointConfig: Sendable, Equatable {
         return c
     }
 
+    /// Largest layer or head count accepted.
+    public static let maxLayersOrHeads = 1024
+
     func check() throws(ConvertError) {
         let positive: [(String, Int)] = [
             ("hidden_size", hiddenSize), ("num_hidden_layers", numLayers), ("num_attention_heads", numHeads),
@@ -88,6 +91,21 @@ public struct CheckpointConfig: Sendable, Equatable {
         ]
         for (key, v) in positive where v <= 0 || v > 1 << 24 {
             throw .unsupportedConfigValue(key: key, value: "\(v)", reason: "must be between 1 and 2^24")
+        }
+        // Counts that size lists before any tensor is seen (the expected tensor list has ~8 names per LLM
+        // layer and 15 per audio layer): bounded far above any real model (Qwen-7B: 32, Whisper-large: 32)
+        // so a hostile config cannot make the converter build millions of names.
+        let counts: [(String, Int)] = [("num_hidden_layers", numLayers), ("audio.n_layer", nLayer),
+                                       ("num_attention_heads", numHeads), ("audio.n_head", nHead)]
+        for (key, v) in counts where v > Self.maxLayersOrHeads {
+            throw .unsupportedConfigValue(key: key, value: "\(v)", reason: "must be at most \(Self.maxLayersOrHeads)")
+        }
+        // Reals used as divisors and exponents: NaN, ±inf, 0 or a negative value would give NaN activations.
+        if !(rmsNormEps.isFinite && rmsNormEps > 0 && rmsNormEps < 1) {
+            throw .unsupportedConfigValue(key: "layer_norm_epsilon", value: "\(rmsNormEps)", reason: "must be a number in (0, 1)")
+        }
+        if !(ropeBase.isFinite && ropeBase > 1) {
+            throw .unsupportedConfigValue(key: "rotary_emb_base", value: "\(ropeBase)", reason: "must be a finite number above 1")
         }
         if projectionSize != hiddenSize {
             throw .unsupportedConfigValue(key: "kv_channels", value: "\(headDim)",

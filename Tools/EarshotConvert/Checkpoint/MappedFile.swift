@@ -1,4 +1,7 @@
-// MappedFile: a whole file mapped read-only, with a way to drop pages already used from RSS.
+// MappedFile: a whole regular file mapped read-only (a FIFO or device is refused at once, never waited
+// on), with a way to drop pages already used from RSS. The mapping is registered with MappedFileFaults, so
+// a shard truncated while the converter streams it ends in one line naming it, not in SIGBUS.
+import EarshotFormat
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -13,26 +16,17 @@ public final class MappedFile: @unchecked Sendable {
     public let size: Int
     /// Start of the mapping (nil for an empty file).
     public let base: UnsafeRawPointer?
+    private let faultToken: Int?
 
-    public init(path: String) throws(ConvertError) {
+    /// Maps `path`; `what` names the file in the fault message ("checkpoint file", "CTranslate2 model").
+    public init(path: String, what: String = "checkpoint file") throws(ConvertError) {
         self.path = path
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else {
-            let reason = String(cString: strerror(errno))
-            if errno == ENOENT { throw .missingFile(path: path, what: "file") }
-            throw .unreadableFile(path: path, reason: reason)
-        }
+        let fd: Int32
+        do { (fd, size) = try InputFile.open(path) } catch { throw ConvertError(reading: path, what: what, error) }
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            throw .unreadableFile(path: path, reason: String(cString: strerror(errno)))
-        }
-        guard (st.st_mode & S_IFMT) == S_IFREG else {
-            throw .unreadableFile(path: path, reason: "not a regular file")
-        }
-        size = Int(st.st_size)
         if size == 0 {
             base = nil
+            faultToken = nil
             return
         }
         let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
@@ -40,9 +34,11 @@ public final class MappedFile: @unchecked Sendable {
             throw .unreadableFile(path: path, reason: "mmap failed: " + String(cString: strerror(errno)))
         }
         base = UnsafeRawPointer(p)
+        faultToken = MappedFileFaults.register(base: UnsafeRawPointer(p), count: size, path: path, what: what)
     }
 
     deinit {
+        MappedFileFaults.unregister(faultToken)
         if let base { munmap(UnsafeMutableRawPointer(mutating: base), size) }
     }
 

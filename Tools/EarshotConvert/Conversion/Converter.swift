@@ -2,6 +2,7 @@
 // metadata. Deterministic: the same input and options give the same bytes (no clock, no paths beyond the
 // input's own name).
 import Foundation
+import EarshotFormat
 import EarshotKernels
 
 /// What to produce.
@@ -59,7 +60,7 @@ public enum Converter {
             try sinkCall(sink) {
                 try sink.addTensor(name: p.canonicalName, type: p.type, shape: p.shape, byteCount: p.outputBytes) { write in
                     error = try TensorEncoder.encode(
-                        source: p.rows, codec: RowCodec.forType(p.type), threads: options.threads, write: write,
+                        source: p.rows, codec: RowCodec.forType(p.type), name: p.sourceName, threads: options.threads, write: write,
                         progress: { n in done += n; progress(.bytes(done: done, total: total)) })
                 }
             }
@@ -75,9 +76,12 @@ public enum Converter {
         return report
     }
 
-    /// Runs a sink call, turning any non-ConvertError failure into `.writeFailed`.
+    /// Runs a sink call, turning any non-ConvertError failure into `.writeFailed` (a full disk and the
+    /// output rule into their own sentences).
     private static func sinkCall(_ sink: some ModelSink, _ body: () throws -> Void) throws(ConvertError) {
-        do { try body() } catch let e as ConvertError { throw e } catch {
+        do { try body() } catch let e as ConvertError { throw e } catch let e as EarError {
+            throw ConvertError(writing: sink.outputDescription, e)
+        } catch {
             throw .writeFailed(path: sink.outputDescription, reason: "\(error)")
         }
     }

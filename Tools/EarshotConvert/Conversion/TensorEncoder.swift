@@ -3,7 +3,9 @@
 // Per chunk of rows: RowSource → f32 rows [n × cols] (transforms applied) → RowCodec.encode (or an exact
 // block re-lay) into a chunk buffer → decode again → error against the f32 rows → `write(chunk)`.
 // The source pages of each chunk are released as soon as it is done, so RSS stays at a few MB per
-// tensor whatever its size.
+// tensor whatever its size. NaN/±inf weights are caught by the error sums already computed (Σw² stops
+// being finite): no extra pass over the data; only then is the chunk searched for the offending index,
+// and the conversion stops before the chunk is written.
 import Dispatch
 import EarshotKernels
 
@@ -62,8 +64,10 @@ enum TensorEncoder {
     /// chunk; returns the error against the source values. Rows the source can re-lay exactly into the codec's
     /// type (GGUF Q8_0 → q8, Q4_K → q4) are copied block by block; the others are quantized from f32.
     /// `progress(n)` is called with source bytes done; converted source pages are released as it goes.
-    static func encode(source: some RowSource, codec: RowCodec, threads: Int = 1,
-                       write: (UnsafeRawBufferPointer) throws -> Void, progress: (Int) -> Void) rethrows -> TensorError {
+    /// Throws `ConvertError.nonFiniteWeight` (naming `name` and the [row, col] of the value in the output's
+    /// row layout) for a NaN or infinite weight, before the chunk holding it is written.
+    static func encode(source: some RowSource, codec: RowCodec, name: String = "", threads: Int = 1,
+                       write: (UnsafeRawBufferPointer) throws -> Void, progress: (Int) -> Void) throws -> TensorError {
         let rows = source.rows, cols = source.cols
         let rowBytes = codec.type.rowBytes(cols: cols)!
         let relay = source.canRelay(to: codec.type)
@@ -108,6 +112,9 @@ enum TensorEncoder {
                 }
             }
             for p in partial { acc.merge(p) }
+            if !acc.sumSquaredRef.isFinite, let k = (0..<(n * cols)).first(where: { !f32[$0].isFinite }) {
+                throw ConvertError.nonFiniteWeight(tensor: name, index: [r0 + k / cols, k % cols], value: "\(f32[k])")
+            }
             try write(UnsafeRawBufferPointer(start: out, count: n * rowBytes))
             source.release(rows: r0, count: n)
             r0 += n

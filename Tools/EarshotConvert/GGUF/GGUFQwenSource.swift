@@ -5,6 +5,7 @@
 // a tied output stored once (no `output.weight`), and the tokenizer rebuilt as tiktoken ranks (GGUFTokenizer).
 import EarshotKernels
 import EarshotModels
+import EarshotFormat
 import Foundation
 
 public final class GGUFQwenSource: CheckpointSource {
@@ -18,9 +19,11 @@ public final class GGUFQwenSource: CheckpointSource {
 
     /// True when `url` names a file that starts with the GGUF magic.
     public static func isGGUF(_ url: URL) -> Bool {
-        guard let h = FileHandle(forReadingAtPath: url.path) else { return false }
-        defer { try? h.close() }
-        return (try? h.read(upToCount: 4)) == Data("GGUF".utf8)
+        // InputFile: a FIFO or device given as the input is not opened blocking (it would hang here).
+        guard let (fd, size) = try? InputFile.open(url.path) else { return false }
+        defer { close(fd) }
+        var magic = [UInt8](repeating: 0, count: 4)
+        return size >= 4 && pread(fd, &magic, 4, 0) == 4 && magic == Array("GGUF".utf8)
     }
 
     public convenience init(path: String) throws(ConvertError) {

@@ -55,9 +55,12 @@ public enum NpzReader {
             p += 46 + nameLen + extraLen + commentLen
             guard name == wanted else { continue }
 
-            guard local >= 0, local + 30 <= b.count, u32(local) == 0x0403_4B50 else { throw bad("bad local header") }
+            // Zip64 fields are 64-bit: check each against the archive's size before any arithmetic.
+            guard local >= 0, local <= b.count - 30, u32(local) == 0x0403_4B50 else { throw bad("bad local header") }
             let start = local + 30 + u16(local + 26) + u16(local + 28)
-            guard compSize >= 0, start + compSize <= b.count, size >= 0, size <= 1 << 28 else { throw bad("member out of bounds") }
+            guard compSize >= 0, compSize <= b.count, start <= b.count - compSize, size >= 0, size <= 1 << 28 else {
+                throw bad("member out of bounds")
+            }
             let raw = Array(b[start..<(start + compSize)])
             let npy: [UInt8]
             switch method {
@@ -96,12 +99,15 @@ public enum NpzReader {
         let dims = header[open.upperBound..<close].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }
         var shape: [Int] = []
+        var count = 1
+        let dataStart = headerStart + headerLen
         for d in dims {
             guard let v = Int(d), v >= 0, v <= 1 << 24 else { throw bad("npy shape value \(d)") }
+            let (product, overflow) = count.multipliedReportingOverflow(by: v)
+            guard !overflow, product <= b.count else { throw bad("npy shape \(dims) is larger than the file") }
+            count = product
             shape.append(v)
         }
-        let count = shape.reduce(1, *)
-        let dataStart = headerStart + headerLen
         guard b.count - dataStart == 4 * count else { throw bad("npy data size") }
         var values = [Float](repeating: 0, count: count)
         for k in 0..<count {

@@ -7,6 +7,7 @@
 // (ProtobufReader), counts against `ONNXLimits`, graph nesting (If/Loop bodies) against a depth cap, and
 // every tensor's element count against the bytes it actually carries. Errors name the path and the message
 // being read: `ConvertError.invalidONNX`.
+import EarshotFormat
 import Foundation
 
 /// Caps on what one ONNX file may hold. Generous for any inference graph of the sizes Earshot converts.
@@ -140,18 +141,15 @@ public struct ONNXModel: Sendable {
 
     /// Reads and parses the file at `path`.
     public init(path: String, limits: ONNXLimits = .init()) throws(ConvertError) {
-        let url = URL(fileURLWithPath: path)
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw .missingFile(path: path, what: "ONNX model") }
-        guard !isDir.boolValue else { throw .unreadableFile(path: path, reason: "it is a directory") }
-        let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? -1
-        guard size >= 0 else { throw .unreadableFile(path: path, reason: "cannot read its size") }
-        guard size <= limits.maxFileBytes else {
-            throw .invalidONNX(path: path, reason: "the file is \(size) bytes, more than the \(limits.maxFileBytes >> 20) MB this reader accepts")
+        // A regular file only (a FIFO is refused at once, never waited on), at most maxFileBytes.
+        let bytes: [UInt8]
+        do { bytes = try InputFile.read(path, limit: limits.maxFileBytes) } catch {
+            if case .fileTooLarge(_, let size, _) = error {
+                throw .invalidONNX(path: path, reason: "the file is \(size) bytes, more than the \(limits.maxFileBytes >> 20) MB this reader accepts")
+            }
+            throw ConvertError(reading: path, what: "ONNX model", error)
         }
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw .unreadableFile(path: path, reason: error.localizedDescription) }
-        try self.init(bytes: [UInt8](data), path: path, limits: limits)
+        try self.init(bytes: bytes, path: path, limits: limits)
     }
 
     /// Parses ModelProto bytes (`path` is only used in messages).

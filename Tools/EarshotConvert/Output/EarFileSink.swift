@@ -1,6 +1,8 @@
 // EarFileSink: the ModelSink that writes a `.ear` file through EarshotFormat's streaming EarWriter.
 // The writer works in a temporary file next to the destination and renames it only when complete, so
-// a failed or cancelled conversion leaves no file at `path`.
+// a failed or cancelled conversion leaves no file at `path`; EarshotFormat's OutputPath rule decides what
+// may be replaced (never a device, directory or FIFO; a regular file only with `overwrite`; never an
+// input: pass the checkpoint directory).
 import Foundation
 import EarshotFormat
 import EarshotKernels
@@ -10,20 +12,14 @@ public final class EarFileSink: ModelSink {
     public var outputDescription: String { path }
     private let writer: EarWriter
 
-    /// Opens the output (creating its temporary file), so an unwritable path fails before any work.
-    public init(path: String) throws(ConvertError) {
+    /// Opens the output (checking the rule and creating the temporary file), so an unwritable or
+    /// forbidden path fails before any work. `inputs`: files or directories the output must not be.
+    public init(path: String, overwrite: Bool = true, inputs: [String] = []) throws(ConvertError) {
         self.path = path
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
-            throw .outputNotWritable(path: path, reason: "it is a directory")
-        }
         do {
-            writer = try EarWriter(path: path)
+            writer = try EarWriter(path: path, overwrite: overwrite, inputs: inputs)
         } catch {
-            if case .io(_, _, let code) = error {
-                throw .outputNotWritable(path: path, reason: String(cString: strerror(code)))
-            }
-            throw .outputNotWritable(path: path, reason: error.description)
+            throw ConvertError(writing: path, error)
         }
     }
 
@@ -39,6 +35,10 @@ public final class EarFileSink: ModelSink {
     }
 
     public func finish(metadata: [(key: String, value: MetaValue)]) throws -> Int {
+        do { return try finishWriter(metadata) } catch let e as EarError { throw ConvertError(writing: path, e) }
+    }
+
+    private func finishWriter(_ metadata: [(key: String, value: MetaValue)]) throws -> Int {
         for (key, value) in metadata {
             switch value {
             case .string(let s): writer.metadata[key] = .string(s)
@@ -48,9 +48,7 @@ public final class EarFileSink: ModelSink {
             case .strings(let a): writer.metadata[key] = .array(a.map { .string($0) })
             }
         }
-        try writer.finish()
-        let attributes = try FileManager.default.attributesOfItem(atPath: path)
-        return (attributes[.size] as? Int) ?? 0
+        return try writer.finish()
     }
 
     public func abort() { writer.cancel() }
@@ -62,6 +60,26 @@ public final class EarFileSink: ModelSink {
         case .bf16: return .bf16
         case .q8: return .q8
         case .q4: return .q4
+        }
+    }
+}
+
+extension ConvertError {
+    /// An output error of EarshotFormat as the converter reports it (one sentence naming the path).
+    init(writing path: String, _ error: EarError) {
+        switch error {
+        case .outputExists: self = .outputNotWritable(path: path, reason: "file exists (use --force to overwrite)")
+        case .outputNotRegularFile(_, let kind):
+            self = .outputNotWritable(path: path, reason: "it is \(kind), not a regular file (never replaced, even with --force)")
+        case .outputIsInput(_, let input):
+            self = .outputNotWritable(path: path, reason: input == path ? "it is one of the checkpoint's files"
+                                                                        : "it is the same file as the input \(input)")
+        case .outputDirectoryUnusable(_, let dir, let reason):
+            self = .outputNotWritable(path: path, reason: dir.isEmpty ? reason : "directory \(dir): \(reason)")
+        case .noSpace: self = .writeFailed(path: path, reason: "no space left on the device (nothing was written)")
+        case .io(_, "create", let code): self = .outputNotWritable(path: path, reason: String(cString: strerror(code)))
+        case .io(_, let op, let code): self = .writeFailed(path: path, reason: "\(op): \(String(cString: strerror(code)))")
+        default: self = .writeFailed(path: path, reason: error.description)
         }
     }
 }

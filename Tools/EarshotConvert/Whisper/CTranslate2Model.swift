@@ -18,6 +18,8 @@ import Foundation
 public enum CTranslate2Error: Error, Equatable, CustomStringConvertible {
     /// The directory has no `model.bin` (or it cannot be read).
     case missingFile(path: String)
+    /// `model.bin` or `config.json` cannot be read: not a regular file, too large, an I/O error.
+    case unreadable(path: String, reason: String)
     /// A read of `size` bytes at `offset` runs past the end of the file (`fileSize`); `what` names the field.
     case truncated(what: String, offset: Int, size: Int, fileSize: Int)
     /// The binary version is outside what this reader understands.
@@ -48,6 +50,7 @@ public enum CTranslate2Error: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .missingFile(let p): return "CTranslate2 model: cannot read \(p)"
+        case .unreadable(let p, let reason): return "CTranslate2 model: cannot read \(p): \(reason)"
         case .truncated(let w, let o, let s, let f):
             return "CTranslate2 model.bin is truncated: \(w) needs \(s) bytes at offset \(o), file has \(f) bytes"
         case .unsupportedBinaryVersion(let v):
@@ -64,6 +67,17 @@ public enum CTranslate2Error: Error, Equatable, CustomStringConvertible {
         case .badShape(let n, let e, let a): return "CTranslate2 variable \(n): expected shape \(e), got \(a)"
         case .notFloat(let n, let d): return "CTranslate2 variable \(n) has dtype \(d), expected a float type"
         case .badConfig(let m): return "CTranslate2 config.json: \(m)"
+        }
+    }
+}
+
+extension CTranslate2Error {
+    /// A file error of the shared readers as this reader reports it.
+    init(_ error: ConvertError, path: String) {
+        switch error {
+        case .missingFile: self = .missingFile(path: path)
+        case .unreadableFile(_, let reason): self = .unreadable(path: path, reason: reason)
+        default: self = .unreadable(path: path, reason: error.description)
         }
     }
 }
@@ -119,17 +133,27 @@ public struct CTranslate2Model: @unchecked Sendable {
     public let data: Data
     private let index: [String: Int]
 
-    /// Loads `DIR/model.bin` (memory-mapped) and `DIR/config.json` (optional).
+    /// Loads `DIR/model.bin` (memory-mapped, regular files only) and `DIR/config.json` (optional).
     public static func load(directory: URL) throws(CTranslate2Error) -> CTranslate2Model {
         let binURL = directory.appendingPathComponent("model.bin")
-        let data: Data
-        do { data = try Data(contentsOf: binURL, options: .alwaysMapped) } catch {
-            throw .missingFile(path: binURL.path)
+        let mapped: MappedFile
+        do { mapped = try MappedFile(path: binURL.path, what: "CTranslate2 model") } catch {
+            throw CTranslate2Error(error, path: binURL.path)
         }
+        // The Data keeps the mapping alive (and unmaps it when the last copy goes).
+        let data = mapped.base.map { base in
+            Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: mapped.size, deallocator: .custom { _, _ in
+                withExtendedLifetime(mapped) {}
+            })
+        } ?? Data()
         var config: [String: Any] = [:]
         let configURL = directory.appendingPathComponent("config.json")
-        if FileManager.default.fileExists(atPath: configURL.path) {
-            guard let bytes = try? Data(contentsOf: configURL) else { throw .missingFile(path: configURL.path) }
+        var st = stat()
+        if lstat(configURL.path, &st) == 0 {
+            let bytes: Data
+            do { bytes = try readWholeFile(configURL, what: "CTranslate2 config.json", limit: InputLimits.jsonConfig) } catch {
+                throw CTranslate2Error(error, path: configURL.path)
+            }
             guard let object = try? JSONSerialization.jsonObject(with: bytes), let dict = object as? [String: Any] else {
                 throw .badConfig("not a JSON object")
             }

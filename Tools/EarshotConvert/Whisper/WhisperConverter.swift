@@ -6,8 +6,10 @@
 // Types: norms, biases and position tables stay f32; `dec.token_embd.weight` (also the output projection)
 // takes the recipe's token-embedding type; `audio.*` matrices the audio type; other `dec.*` matrices the
 // LLM-linear type; rows whose length is not a multiple of 32 (conv1: 3·80 = 240) fall back to f16.
+import EarshotFormat
 import EarshotKernels
 import EarshotModels
+import EarshotTokenizer
 import Foundation
 
 public enum WhisperConverter {
@@ -49,24 +51,35 @@ public enum WhisperConverter {
     /// sink is aborted. Returns the per-tensor report (types, sizes, quantization error).
     public static func convert(directory: URL, options: ConvertOptions, to sink: some ModelSink,
                                progress: (ConvertEvent) -> Void = { _ in }) throws(ConvertError) -> ConversionReport {
-        let modelPath = directory.appendingPathComponent("model.bin").path
-        let ckpt: WhisperCheckpoint
-        do { ckpt = try CTranslate2Whisper.load(directory: directory) } catch {
-            throw .unreadableFile(path: modelPath, reason: error.description)
-        }
+        let ckpt = try load(directory)
         var blobs: [(String, Data)] = []
         for name in [tokenizerBlob, configBlob] {
             let url = directory.appendingPathComponent(name)
-            guard let bytes = try? Data(contentsOf: url) else {
-                throw .missingFile(path: url.path, what: name == tokenizerBlob ? "the Whisper tokenizer" : "the CTranslate2 config")
-            }
-            blobs.append((name, bytes))
+            let what = name == tokenizerBlob ? "the Whisper tokenizer (tokenizer.json)" : "the CTranslate2 config (config.json)"
+            blobs.append((name, try readWholeFile(url, what: what, limit: InputLimits.tokenizer)))
+        }
+        // The runtime builds its tokenizer from this blob: a file it cannot load is refused now.
+        let tokenizerPath = directory.appendingPathComponent(tokenizerBlob).path
+        do { _ = try WhisperTokenizer(tokenizerJSON: blobs[0].1, vocabularySize: ckpt.config.nVocab) } catch {
+            throw .invalidTokenizer(path: tokenizerPath, reason: error.description)
         }
         do {
             return try convert(ckpt, blobs: blobs, options: options, to: sink, progress: progress)
         } catch {
             sink.abort()
             throw error
+        }
+    }
+
+    /// Reads and maps the CTranslate2 model of `directory`.
+    static func load(_ directory: URL) throws(ConvertError) -> WhisperCheckpoint {
+        let modelPath = directory.appendingPathComponent("model.bin").path
+        do { return try CTranslate2Whisper.load(directory: directory) } catch {
+            switch error {
+            case .missingFile(let p): throw .missingFile(path: p, what: "the CTranslate2 model")
+            case .unreadable(let p, let reason): throw .unreadableFile(path: p, reason: reason)
+            default: throw .unreadableFile(path: modelPath, reason: error.description)
+            }
         }
     }
 
@@ -143,10 +156,7 @@ public final class WhisperMemorySink: ModelSink {
 extension WhisperConverter {
     /// The `--dry-run` text for a CTranslate2 Whisper directory: one line per tensor (unless `quiet`) and a summary.
     public static func plan(directory: URL, recipe: QuantRecipe, overrides: [TypeOverride], quiet: Bool) throws(ConvertError) -> String {
-        let ckpt: WhisperCheckpoint
-        do { ckpt = try CTranslate2Whisper.load(directory: directory) } catch {
-            throw .unreadableFile(path: directory.appendingPathComponent("model.bin").path, reason: error.description)
-        }
+        let ckpt = try load(directory)
         var lines: [String] = []
         var bytes = 0, params = 0
         for t in ckpt.tensors {
