@@ -31,5 +31,7 @@ let package = Package(
         harness("fuzz-tokenizer-json", ["EarshotTokenizer"]),
         harness("fuzz-audio", ["EarshotAudio"]),
         harness("fuzz-qwen-encode", ["EarshotTokenizer"]),
+        harness("fuzz-gguf", ["EarshotConvert"]),
+        harness("fuzz-session", ["Earshot", "EarshotFormat"]),
     ]
 )

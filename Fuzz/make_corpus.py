@@ -2,8 +2,10 @@
 """Writes the committed seed corpora of the fuzz harnesses (Fuzz/corpus/<harness>/), small valid inputs
 each parser accepts, so libFuzzer starts from deep inside the format instead of from random bytes.
 
-Usage: Fuzz/make_corpus.py EARSHOT_BENCH_BINARY   (run once; the outputs are committed, a few kB each)
-Needs numpy and ffmpeg. The .ear seeds come from `earshot-bench write-example` (our own writer).
+Usage: Fuzz/make_corpus.py EARSHOT_BENCH_BINARY [SESSION_MODEL.ear]   (run once; the outputs are committed)
+Needs numpy, ffmpeg and the zstd tool. The .ear seeds come from `earshot-bench write-example` (our own
+writer); the session seeds from `earshot chat --save` (the `earshot` binary next to earshot-bench) on the
+tiny model Tools/fuzz.sh builds (Fuzz/.build/session-model.ear).
 """
 import base64, io, json, os, struct, subprocess, sys, tempfile, zipfile
 import numpy as np
@@ -110,6 +112,28 @@ def audio():
             put("fuzz-audio", name, open(p, "rb").read())
 
 
+def gguf():
+    for rel in ["Tests/Fixtures/gguf/types.gguf", "Tests/Fixtures/qwen2-tiny/tied.gguf"]:
+        put("fuzz-gguf", os.path.basename(rel), open(os.path.join(ROOT, rel), "rb").read())
+
+
+def session(earshot, model):
+    """Mode 0: a saved file as is; mode 1: its payload with the model checksum replaced by "*"."""
+    with tempfile.TemporaryDirectory() as t:
+        for name, turns in [("one-turn", "hello there\n"), ("two-turns", "hi\nwhat next?\n")]:
+            p = os.path.join(t, name + ".sess")
+            subprocess.run([earshot, "chat", "--model", model, "--max-tokens", "3", "--quiet", "--save", p],
+                           input=turns.encode(), check=True, capture_output=True)
+            raw = open(p, "rb").read()
+            put("fuzz-session", name + ".file", b"\x00" + raw)
+            payload = subprocess.run(["zstd", "-d", "-c"], input=raw[28:], check=True, capture_output=True).stdout
+            size = struct.unpack("<I", payload[:4])[0]
+            header = json.loads(payload[4:4 + size])
+            header["modelChecksum"] = "*"
+            h = json.dumps(header, separators=(",", ":")).encode()
+            put("fuzz-session", name + ".payload", b"\x01" + struct.pack("<I", len(h)) + h + payload[4 + size:])
+
+
 def qwen():
     prompts = json.load(open(os.path.join(ROOT, "Tests/Fixtures/tokenizer/prompts.json")))
     texts = ["Hello world", "<audio>a.wav</audio><|startoftranscript|><|en|><|transcribe|><|en|><|notimestamps|><|wo_itn|>",
@@ -122,7 +146,9 @@ def qwen():
 
 if __name__ == "__main__":
     ear(sys.argv[1])
-    st(); ct2(); npz(); tiktoken(); tokenizer_json(); audio(); qwen()
+    st(); ct2(); npz(); tiktoken(); tokenizer_json(); audio(); qwen(); gguf()
+    if len(sys.argv) > 2:
+        session(os.path.join(os.path.dirname(sys.argv[1]), "earshot"), sys.argv[2])
     for h in sorted(os.listdir(CORPUS)):
         files = os.listdir(os.path.join(CORPUS, h))
         print(h, len(files), "files", sum(os.path.getsize(os.path.join(CORPUS, h, f)) for f in files), "bytes")

@@ -23,7 +23,7 @@ while [ $# -gt 0 ]; do
         *) harnesses+=("$1"); shift ;;
     esac
 done
-all=(fuzz-ear fuzz-safetensors fuzz-ctranslate2 fuzz-npz fuzz-tiktoken fuzz-tokenizer-json fuzz-audio fuzz-qwen-encode)
+all=(fuzz-ear fuzz-safetensors fuzz-ctranslate2 fuzz-npz fuzz-tiktoken fuzz-tokenizer-json fuzz-audio fuzz-qwen-encode fuzz-gguf fuzz-session)
 [ ${#harnesses[@]} -eq 0 ] && harnesses=("${all[@]}")
 
 build=Fuzz/.build
@@ -33,6 +33,22 @@ swift build -c release --package-path Fuzz --scratch-path "$build" \
 bin=$(swift build -c release --package-path Fuzz --scratch-path "$build" --show-bin-path)
 
 mkdir -p "$build/artifacts" "$build/logs"
+
+# fuzz-session loads sessions into a tiny Qwen-Audio-Chat model: a random-weight checkpoint of the test
+# fixture's config, converted by this checkout's own tools (debug build, reused when present).
+session_model="$PWD/$build/session-model.ear"
+if [[ " ${harnesses[*]} " == *" fuzz-session "* ]] && [ ! -f "$session_model" ]; then
+    echo "== writing the tiny model for fuzz-session ($session_model)"
+    swift build --product earshot-bench 2>&1 | grep -E "error" || true
+    swift build --product earshot-convert 2>&1 | grep -E "error" || true
+    debug=$(swift build --show-bin-path)
+    tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+    mkdir -p "$tmp/assets"
+    cp Tests/Fixtures/tokenizer/qwen.tiktoken Tests/Fixtures/qwen-audio-tiny/generation_config.json "$tmp/assets/"
+    "$debug/earshot-bench" write-checkpoint Tests/Fixtures/qwen-audio-tiny/config.json "$tmp/ckpt" --assets "$tmp/assets" --single-file >/dev/null
+    "$debug/earshot-convert" "$tmp/ckpt" -o "$session_model" >/dev/null
+fi
+export FUZZ_SESSION_MODEL="$session_model"
 status=0
 printf '%-22s %14s %9s  %s\n' harness executions seconds result
 for h in "${harnesses[@]}"; do
@@ -51,7 +67,7 @@ for h in "${harnesses[@]}"; do
         status=1
     fi
     elapsed=$(( $(date +%s) - start ))
-    execs=$(grep -E 'stat::number_of_executed_units' "$log" | tail -1 | awk '{print $2}')
+    execs=$(grep -E 'stat::number_of_executed_units' "$log" | tail -1 | awk '{print $2}' || true)
     printf '%-22s %14s %9s  %s\n' "$h" "${execs:-?}" "$elapsed" "$result"
     [ $status -ne 0 ] && break
 done

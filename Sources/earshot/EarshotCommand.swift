@@ -1,11 +1,16 @@
 // earshot: the command-line interface. Each subcommand lives in its own file next to this one.
 import ArgumentParser
+import EarshotFormat
 
 @main
 struct EarshotCommand: ParsableCommand {
-    /// Sets up stdout before any command runs (line-buffered into pipes).
+    /// Sets up stdout before any command runs (line-buffered into pipes); an interrupt removes the
+    /// temporary files of unfinished writes; a model file truncated under the process ends it with one
+    /// line naming the file instead of a crash (Docs/hardening.md).
     static func main() {
         Terminal.configure()
+        EarWriter.deleteTemporaryFilesOnSignals()
+        MappedFileFaults.install()
         main(nil)
     }
 
