@@ -16,6 +16,7 @@ which=("${@:-address thread}")
 [ "${which[*]}" = "address thread" ] && which=(address thread)
 filter="${SANITIZE_FILTER:-EarshotFormatTests|EarshotTokenizerTests|EarshotAudioTests|EarshotKernelsTests|EarshotConvertTests|EarshotTests}"
 supp="$PWD/Tools/sanitize.supp"
+lsan_supp="$PWD/Tools/sanitize-lsan.supp"
 
 for s in "${which[@]}"; do
     case "$s" in
@@ -31,7 +32,7 @@ for s in "${which[@]}"; do
     # halt_on_error: the first report fails the run. Leak reports name their allocation stack.
     set +e
     ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:allocator_may_return_null=0" \
-    LSAN_OPTIONS="suppressions=$supp:print_suppressions=0" \
+    LSAN_OPTIONS="suppressions=$lsan_supp:print_suppressions=0" \
     TSAN_OPTIONS="halt_on_error=1:suppressions=$supp" \
         swift test --skip-build --sanitize="$s" --scratch-path "$dir" --filter "$filter" >"$dir/sanitize-test.log" 2>&1
     status=$?

@@ -144,11 +144,26 @@ public enum CLIRunner {
 
         let code: Int32 = process.terminationReason == .uncaughtSignal
             ? 128 + process.terminationStatus : process.terminationStatus
-        let out = (try? Data(contentsOf: outURL)) ?? Data()
-        let err = (try? Data(contentsOf: errURL)) ?? Data()
+        let out = readAll(outURL), err = readAll(errURL)
         return CLIResult(exitCode: code,
                          stdout: String(decoding: out, as: UTF8.self),
                          stderr: String(decoding: err, as: UTF8.self),
                          timedOut: timedOut)
+    }
+
+    /// The file's bytes, read with read(2): Foundation's `Data(contentsOf:)` leaks its buffer for files that
+    /// are empty or still being written (LeakSanitizer reports it under `Tools/sanitize.sh`).
+    static func readAll(_ url: URL) -> Data {
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return Data() }
+        defer { close(fd) }
+        var data = Data(), chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            data.append(contentsOf: chunk[0..<n])
+        }
+        return data
     }
 }

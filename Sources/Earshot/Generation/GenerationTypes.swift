@@ -93,7 +93,7 @@ public struct GenerationStats: Sendable, Equatable {
     /// The summary printed on stderr, one figure per line:
     /// ```
     /// earshot: load    =    812.40 ms
-    /// earshot: audio   =     21.07 ms /   1 files
+    /// earshot: audio   =     21.07 ms /   1 clips   (files or windows read and resampled)
     /// earshot: encode  =    380.12 ms /   1 audios (0 cached)
     /// earshot: prefill =   1402.33 ms /   154 tokens (  109.82 tok/s, 0 reused from the KV cache)
     /// earshot: decode  =   2011.10 ms /    19 runs   (    9.45 tok/s)
@@ -103,7 +103,7 @@ public struct GenerationStats: Sendable, Equatable {
         func ms(_ s: Double) -> String { String(format: "%9.2f ms", s * 1000) }
         return """
             earshot: load    = \(ms(loadSeconds))
-            earshot: audio   = \(ms(audioSeconds)) / \(String(format: "%3d", audioFiles)) files
+            earshot: audio   = \(ms(audioSeconds)) / \(String(format: "%3d", audioFiles)) clips
             earshot: encode  = \(ms(encodeSeconds)) / \(String(format: "%3d", encodedAudios)) audios (\(cachedAudios) cached)
             earshot: prefill = \(ms(prefillSeconds)) / \(String(format: "%5d", prefilledTokens)) tokens (\(String(format: "%8.2f", prefillTokensPerSecond)) tok/s, \(reusedPromptTokens) reused from the KV cache)
             earshot: decode  = \(ms(decodeSeconds)) / \(String(format: "%5d", max(generatedTokens - 1, 0))) runs   (\(String(format: "%8.2f", decodeTokensPerSecond)) tok/s)

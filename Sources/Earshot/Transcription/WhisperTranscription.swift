@@ -138,6 +138,7 @@ extension Session {
             let features = mel.window(start: seek, count: segmentSize)
             let cross = try model.compute { () throws(EarshotError) -> WhisperCrossCache in try engine.encode(features) }
             stats.encodeSeconds += now() - t1
+            stats.encodedAudios += 1
             let decoded = try decodeWindow(prompt: prompt, cross: cross, engine: engine, options: o, cancel: cancel, stats: &stats)
             if decoded.cancelled { break }
 
