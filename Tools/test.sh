@@ -1,8 +1,21 @@
 #!/usr/bin/env bash
-# The README's test command: set-up, build, unit + golden + CLI tests, then the ARM kernel tests under QEMU.
+# The README's test command (what CI runs): set-up, build, unit + golden + CLI tests, the ARM kernel tests
+# under QEMU, the optional packages' tests (Server/ when present), every fuzz harness for 20 s from its seed
+# corpus, and the unit tests under AddressSanitizer and ThreadSanitizer. Each phase prints its time.
+#   EARSHOT_TEST_QUICK=1 Tools/test.sh    skip the fuzz and sanitizer phases (a local edit-test loop)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+phase() { echo "== test.sh: $1 ($(( $(date +%s) - start )) s so far)"; }
+start=$(date +%s)
 Tools/setup.sh
+phase "release build of earshot"
 swift build -c release --product earshot
+phase "swift test"
 swift test
-if [ -x Tools/arm-test.sh ]; then Tools/arm-test.sh; fi
+if [ -x Tools/arm-test.sh ]; then phase "ARM kernels under QEMU"; Tools/arm-test.sh; fi
+if [ -f Server/Package.swift ]; then phase "earshot-server tests"; swift test --package-path Server; fi
+if [ -z "${EARSHOT_TEST_QUICK:-}" ]; then
+    phase "fuzz smoke run"; Tools/fuzz.sh --ci
+    phase "sanitizers"; Tools/sanitize.sh
+fi
+phase "done"
