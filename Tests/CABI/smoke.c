@@ -153,6 +153,7 @@ static void whisper_part(const char *model_path, const char *audio_path) {
     file.path = audio_path;
     earshot_task_options to = {0};
     to.task = EARSHOT_TASK_TRANSCRIBE;
+    to.greedy = 1;   /* one pass at temperature 0 (the random model's noise would run every fallback) */
     stream_state *streamed = calloc(1, sizeof *streamed);
     earshot_result *result = NULL;
     EXPECT_STATUS(earshot_session_run(session, &file, &to, on_token, streamed, &result), EARSHOT_OK);
@@ -195,7 +196,7 @@ static void whisper_part(const char *model_path, const char *audio_path) {
         pcm.sample_count = count;
         pcm.sample_rate = rate;
         pcm.channels = channels;
-        EXPECT_STATUS(earshot_session_run(session, &pcm, NULL, NULL, NULL, &result), EARSHOT_OK);
+        EXPECT_STATUS(earshot_session_run(session, &pcm, &to, NULL, NULL, &result), EARSHOT_OK);
         if (result) print_value("whisper.pcm_text", earshot_result_text(result));
         earshot_result_free(result);
 
@@ -208,7 +209,7 @@ static void whisper_part(const char *model_path, const char *audio_path) {
         st.sample_count = half * 2;
         st.sample_rate = rate / 2;
         st.channels = 2;
-        EXPECT_STATUS(earshot_session_run(session, &st, NULL, NULL, NULL, &result), EARSHOT_OK);
+        EXPECT_STATUS(earshot_session_run(session, &st, &to, NULL, NULL, &result), EARSHOT_OK);
         earshot_result_free(result);
 
         /* Bad buffers. */

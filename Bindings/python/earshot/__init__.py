@@ -226,11 +226,11 @@ class _AudioArg:
             audio = array("f", audio.cast("B").tobytes()) if audio.format != "f" else array("f", audio.tobytes())
         elif not (isinstance(audio, array) and audio.typecode == "f"):
             audio = array("f", audio)
-        self._keep = audio
         n = len(audio)
-        if n > 0:
-            address, _ = audio.buffer_info()
-            self.struct.samples = ctypes.cast(address, ctypes.POINTER(ctypes.c_float))
+        # An empty buffer still points somewhere, so the library reports the count, not a missing input.
+        self._keep = audio if n > 0 else array("f", [0.0])
+        address, _ = self._keep.buffer_info()
+        self.struct.samples = ctypes.cast(address, ctypes.POINTER(ctypes.c_float))
         self.struct.sample_count = n
         self.struct.sample_rate = sample_rate
         self.struct.channels = channels

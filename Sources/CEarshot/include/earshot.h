@@ -2,7 +2,11 @@
  * earshot.h: the C API of libearshot, Earshot's on-device Qwen-Audio / Whisper runtime, for embedding it
  * in-process from C, C++, Python (ctypes), or anything with a C FFI. C99. One header, one library.
  *
- *     cc app.c -I<dir of earshot.h> -L<dir of libearshot.so> -learshot -Wl,-rpath,<that dir>
+ *     swift build -c release --product EarshotC       # .build/release/libEarshotC.so (SwiftPM's name)
+ *     Tools/install.sh --prefix /usr/local             # installs it as lib/libearshot.so, this header, earshot.pc
+ *     cc app.c $(pkg-config --cflags --libs earshot)
+ *
+ * Usage, tasks and the Python binding: Docs/c-api.md.
  *
  * ------------------------------------------------------------------------------------------------------
  * OBJECTS AND OWNERSHIP
@@ -33,7 +37,9 @@
  *   - Every function may be called from any thread.
  *   - A model may be shared by any number of sessions and threads. Sessions of one model take turns on it,
  *     one compute step (an encoder pass, a prefill, one decode step) at a time; each model owns its kernel
- *     threads (earshot_model_options.threads).
+ *     threads (earshot_model_options.threads). Known limitation: a model opened with threads = N > 0 keeps
+ *     its N - 1 worker threads (idle, asleep) until the process exits, even after close; open each model once
+ *     and share it (threads = 0 uses one process-wide pool).
  *   - A session runs one job at a time: a second call on the same session from another thread waits for
  *     the first to finish. For parallel work use one session per thread.
  *   - earshot_session_cancel may be called from any thread while a job runs on the session; the job stops
