@@ -265,6 +265,43 @@ enum CABIError: Error { case status(earshot_status, String) }
 
     @Test func theCProgramRunsCleanUnderAddressSanitizer() throws { try runSmoke(sanitize: true) }
 
+    @Test func theExampleBuildsAgainstTheInstallWithPkgConfigAndRuns() throws {
+        // Tools/install.sh into a prefix, Examples/c/example.c compiled with `pkg-config --cflags --libs earshot`.
+        let prefix = try TemporaryDirectory("earshot-prefix")
+        let install = try CLIRunner.run(program: CABI.root.appendingPathComponent("Tools/install.sh"),
+                                        ["--prefix", prefix.url.path, "--bin-path", try CABI.library().deletingLastPathComponent().path])
+        #expect(install.exitCode == 0, "\(install)")
+        for f in ["include/earshot.h", "lib/libearshot.so", "lib/pkgconfig/earshot.pc", "bin/earshot"] {
+            #expect(FileManager.default.fileExists(atPath: prefix.path(f)), "\(f) not installed")
+        }
+        let env = ["PKG_CONFIG_PATH": prefix.path("lib/pkgconfig")]
+        let flags = try CLIRunner.run(program: URL(fileURLWithPath: "/usr/bin/pkg-config"), ["--cflags", "--libs", "earshot"], environment: env)
+        #expect(flags.exitCode == 0, "\(flags)")
+        let exe = prefix.path("earshot-example")
+        let cc = try CLIRunner.run(program: URL(fileURLWithPath: "/usr/bin/cc"),
+                                   ["-std=c99", "-Wall", "-Wextra", "-Werror", CABI.root.appendingPathComponent("Examples/c/example.c").path,
+                                    "-o", exe] + flags.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+        #expect(cc.exitCode == 0, "\(cc)")
+        guard cc.exitCode == 0 else { return }
+        // A two-turn chat on the tiny Qwen-Audio model: the goldens' answers (greedy, 16 tokens).
+        let chat = try CLIRunner.run(program: URL(fileURLWithPath: exe),
+                                     ["chat", try TinyEarModel.path(), CABI.jfk, "What does the speaker say?", "Summarise it in three words."])
+        #expect(chat.exitCode == 0, "\(chat)")
+        let r = CABI.chatResponses()
+        #expect(chat.stdout == r[0] + "\n" + r[1] + "\n")
+        // Transcription of jfk.wav: the tiny Qwen-Audio model's text equals the library's, and the real default
+        // model (Whisper tiny.en, when Tools/get-default-model.sh has cached it) says the sentence.
+        let qwen = try CLIRunner.run(program: URL(fileURLWithPath: exe), ["transcribe", try TinyEarModel.path(), CABI.jfk])
+        let expected = try EarshotModel(path: try TinyEarModel.path()).makeSession().transcribe(.file(CABI.jfk))
+        #expect(qwen.exitCode == 0 && qwen.stdout == expected.text + "\n", "\(qwen)")
+        let cache = ProcessInfo.processInfo.environment["EARSHOT_CACHE"] ?? (NSHomeDirectory() + "/.cache/earshot")
+        let real = cache + "/whisper-tiny.en.q8.ear"
+        if FileManager.default.fileExists(atPath: real) {
+            let t = try CLIRunner.run(program: URL(fileURLWithPath: exe), ["transcribe", real, CABI.jfk])
+            #expect(t.stdout == "And so, my fellow Americans ask not what your country can do for you ask what you can do for your country.\n", "\(t)")
+        }
+    }
+
     @Test func thePythonBindingsTestsPass() throws {
         let lib = try CABI.library()
         let run = try CLIRunner.run(program: URL(fileURLWithPath: "/usr/bin/env"),
