@@ -283,6 +283,15 @@ enum CABIError: Error { case status(earshot_status, String) }
                                     "-o", exe] + flags.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
         #expect(cc.exitCode == 0, "\(cc)")
         guard cc.exitCode == 0 else { return }
+        // The C example in Docs/c-api.md compiles against the installed header and library too.
+        let docs = try String(contentsOf: CABI.root.appendingPathComponent("Docs/c-api.md"), encoding: .utf8)
+        let block = try #require(docs.components(separatedBy: "```c\n").dropFirst().first?.components(separatedBy: "```").first)
+        let docC = prefix.path("docs-example.c")
+        try block.write(toFile: docC, atomically: true, encoding: .utf8)
+        let docCC = try CLIRunner.run(program: URL(fileURLWithPath: "/usr/bin/cc"),
+                                      ["-std=c99", "-Wall", "-Werror", docC, "-o", prefix.path("docs-example")]
+                                        + flags.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+        #expect(docCC.exitCode == 0, "\(docCC)")
         // A two-turn chat on the tiny Qwen-Audio model: the goldens' answers (greedy, 16 tokens).
         let chat = try CLIRunner.run(program: URL(fileURLWithPath: exe),
                                      ["chat", try TinyEarModel.path(), CABI.jfk, "What does the speaker say?", "Summarise it in three words."])

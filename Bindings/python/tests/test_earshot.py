@@ -166,3 +166,12 @@ def test_two_sessions_on_two_threads(qwen):
     for t in threads:
         t.join()
     assert results == [expected, expected]
+
+
+def test_the_docs_python_example_runs(capsys):
+    docs = os.path.join(os.path.dirname(__file__), "..", "..", "..", "Docs", "c-api.md")
+    text = open(docs, encoding="utf-8").read()
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(code, "Docs/c-api.md", "exec"), {"MODEL_PATH": WHISPER, "CHAT_MODEL_PATH": QWEN, "AUDIO_PATH": AUDIO})
+    out = capsys.readouterr().out
+    assert out.startswith("whisper ['transcribe'] 16000\n") and "cannot run Qwen-Audio task prompts" in out
