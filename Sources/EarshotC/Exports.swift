@@ -173,8 +173,9 @@ public func cSessionCancel(_ session: OpaquePointer?) -> earshot_status {
 
 // MARK: - Audio and options
 
-/// Most floats one sample buffer may hold (an hour of 8-channel 48 kHz audio is 1.4 G; this is 4 G).
-let maxSampleCount = 1 << 32
+/// Most floats one sample buffer may hold (2^31: an hour of 8-channel 48 kHz audio is 1.4 G). The buffer is
+/// copied, so the caller may free it when the call returns.
+let maxSampleCount = 1 << 31
 
 func audioInput(_ a: earshot_audio, _ name: String) throws(CError) -> AudioInput {
     switch (a.path, a.samples) {

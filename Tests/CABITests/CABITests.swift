@@ -202,6 +202,35 @@ enum CABIError: Error { case status(earshot_status, String) }
         for r in box.results { #expect(r.0 == expected.0 && r.1 == expected.1) }
     }
 
+    @Test func freeingASessionWhileItRunsOnAnotherThreadIsSafe() throws {
+        let m = try CABI.open(try TinyEarModel.path())
+        defer { _ = earshot_model_close(m) }
+        var s: OpaquePointer?
+        #expect(earshot_session_create(m, &s) == EARSHOT_OK)
+        let bits = UInt(bitPattern: s)
+        final class Box: @unchecked Sendable { var status = EARSHOT_ERR_INTERNAL; var text = "" }
+        let box = Box()
+        let worker = Thread {
+            var options = earshot_task_options()
+            options.max_tokens = 12
+            var audio = earshot_audio()
+            var r: OpaquePointer?
+            // Each token takes 20 ms, so the free below lands while the job runs.
+            let slow: earshot_token_callback = { _, _, _ in usleep(20_000); return 0 }
+            box.status = CABI.jfk.withCString { p in
+                audio.path = p
+                return earshot_session_run(OpaquePointer(bitPattern: bits), &audio, &options, slow, nil, &r)
+            }
+            if let r { box.text = String(cString: earshot_result_text(r)); _ = earshot_result_free(r) }
+        }
+        worker.start()
+        usleep(300_000)
+        #expect(earshot_session_free(s) == EARSHOT_OK)
+        #expect(earshot_session_reset(s) == EARSHOT_ERR_INVALID_HANDLE)
+        while !worker.isFinished { usleep(5000) }
+        #expect(box.status == EARSHOT_OK && !box.text.isEmpty)
+    }
+
     @Test func theExportedSymbolsAreExactlyTheHeadersFunctions() throws {
         let header = try String(contentsOfFile: CABI.header, encoding: .utf8)
         let declared = Set(header.split(separator: "\n").compactMap { line -> String? in

@@ -138,7 +138,7 @@ typedef struct earshot_model_info {
 typedef struct earshot_audio {
     const char *path;       /* WAV, FLAC, Ogg Vorbis/Opus, MP3; decoded, down-mixed, resampled as read */
     const float *samples;   /* interleaved float32 frames, nominally in [-1, 1] */
-    size_t sample_count;    /* number of floats in `samples` (frames × channels), > 0 */
+    size_t sample_count;    /* number of floats in `samples` (frames × channels), 1 … 2^31 */
     int32_t sample_rate;    /* Hz, 1 … 1000000; 0 means 16000 (resampled to 16 kHz when different) */
     int32_t channels;       /* interleaved channels, 1 … 64, averaged to mono; 0 means 1 */
 } earshot_audio;
@@ -202,7 +202,8 @@ earshot_status earshot_model_get_info(const earshot_model *model, earshot_model_
 /* ---- Sessions ---- */
 
 earshot_status earshot_session_create(earshot_model *model, earshot_session **out_session);
-/* Frees the session. If a job is running on it on another thread, the job finishes first (cancel it). */
+/* Frees the session: the handle is invalid at once. A job running on it on another thread still finishes
+   (cancel it first to stop it early); the session's memory goes when that call returns. */
 earshot_status earshot_session_free(earshot_session *session);
 /* Forgets the KV cache and the chat history (cached audio encodings are kept). */
 earshot_status earshot_session_reset(earshot_session *session);
