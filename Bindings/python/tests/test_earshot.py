@@ -175,3 +175,18 @@ def test_the_docs_python_example_runs(capsys):
     exec(compile(code, "Docs/c-api.md", "exec"), {"MODEL_PATH": WHISPER, "CHAT_MODEL_PATH": QWEN, "AUDIO_PATH": AUDIO})
     out = capsys.readouterr().out
     assert out.startswith("whisper ['transcribe'] 16000\n") and "cannot run Qwen-Audio task prompts" in out
+
+
+def test_every_task_runs_on_qwen_and_whisper_refuses_what_it_cannot(qwen, whisper):
+    with qwen.session() as s:
+        for result in (s.translate(AUDIO, to="zh", max_tokens=4), s.timestamps(AUDIO, max_tokens=4),
+                       s.ask(AUDIO, "Is there speech?", max_tokens=3), s.notes(AUDIO, max_tokens=3),
+                       s.run("classify", AUDIO, variant="emotion")):
+            assert isinstance(result.text, str) and not result.cancelled and result.duration > 0
+        with pytest.raises(earshot.InvalidArgument, match="needs options.question"):
+            s.ask(AUDIO, "")
+        with pytest.raises(earshot.InvalidArgument, match="target language"):
+            s.translate(AUDIO, to="xx")
+    with whisper.session() as s:
+        with pytest.raises(earshot.Unsupported, match="English-only"):
+            s.translate(AUDIO)
