@@ -46,6 +46,9 @@ let package = Package(
         .library(name: "EarshotTokenizer", targets: ["EarshotTokenizer"]),
         .library(name: "EarshotAudio", targets: ["EarshotAudio"]),
         .library(name: "EarshotConvert", targets: ["EarshotConvert"]),
+        // The C ABI, declared by Sources/CEarshot/include/earshot.h (Docs/c-api.md). SwiftPM names it
+        // libEarshotC.so (the product name "earshot" is the CLI's); Tools/install.sh installs it as libearshot.so.
+        .library(name: "EarshotC", type: .dynamic, targets: ["EarshotC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -85,6 +88,10 @@ let package = Package(
                 dependencies: ["EarshotFormat", "EarshotKernels", "EarshotAudio", "EarshotTokenizer", "EarshotModels", "CZstd", "CZlib"],
                 // Optimised in debug too: the generation loop runs thousands of steps in the tests.
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+
+        // The C ABI (libearshot.so): the header and its model-free half in C, the handle-based half in Swift.
+        .target(name: "CEarshot"),
+        .target(name: "EarshotC", dependencies: ["Earshot", "CEarshot"]),
 
         // Executables.
         // The CLI: task commands go through `Earshot` only; inspect, mel and tokenize are tools on the format,
@@ -127,5 +134,6 @@ let package = Package(
         .testTarget(name: "EarshotConvertTests", dependencies: ["EarshotConvert", "EarshotTestSupport"]),
         .testTarget(name: "EarshotTests", dependencies: ["Earshot", "EarshotTestSupport"]),
         .testTarget(name: "EarshotCLITests", dependencies: ["EarshotTestSupport"]),
+        .testTarget(name: "CABITests", dependencies: ["EarshotC", "CEarshot", "Earshot", "EarshotTestSupport"]),
     ]
 )

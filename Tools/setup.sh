@@ -5,6 +5,8 @@ need=()
 for pkg in libsndfile1-dev libzstd-dev zlib1g-dev pkg-config gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
+# The Python binding's tests (Bindings/python/tests, run by CABITests) need python3 with pytest.
+python3 -m pytest --version >/dev/null 2>&1 || need+=(python3 python3-pytest)
 if [ ${#need[@]} -gt 0 ]; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     echo "setup: installing ${need[*]}" >&2
