@@ -36,16 +36,44 @@ public final class ThreadPool: @unchecked Sendable {
         return try body()
     }
 
-    private static let currentKey: pthread_key_t = {
+    fileprivate static let currentKey: pthread_key_t = {
         var key = pthread_key_t()
         pthread_key_create(&key, nil)
         return key
     }()
 
+    /// What kernels on a worker thread see as `current`: a region nested in a region runs serially.
+    fileprivate static let serial = ThreadPool(threads: 1)
+
+    /// The workers and their state. Workers retain the core, not the pool, so dropping the last reference
+    /// to a pool stops and ends its threads (a kiosk that reopens models does not pile up threads).
+    private let core: PoolCore
+
     /// Threads available, including the caller.
-    public let threadCount: Int
+    public var threadCount: Int { core.threadCount }
     /// Threads a region may use (1…threadCount); lower it to measure or to leave cores free.
     public var activeThreads: Int {
+        get { core.activeThreads }
+        set { core.activeThreads = newValue }
+    }
+
+    public init(threads: Int) { core = PoolCore(threads: threads) }
+
+    deinit { core.stop() }
+
+    static func defaultThreadCount() -> Int {
+        if let s = getenv("EARSHOT_THREADS"), let n = Int(String(cString: s)), n >= 1 { return n }
+        return Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    /// Runs body(i) for every i in 0..<count across the active threads; returns when all calls are done.
+    public func parallelFor(_ count: Int, _ body: (Int) -> Void) { core.parallelFor(count, body) }
+}
+
+/// The pool's workers and fork/join state (see the top of the file).
+private final class PoolCore: @unchecked Sendable {
+    let threadCount: Int
+    var activeThreads: Int {
         get { active.load(ordering: .relaxed) }
         set { active.store(Swift.max(1, Swift.min(threadCount, newValue)), ordering: .relaxed) }
     }
@@ -58,6 +86,7 @@ public final class ThreadPool: @unchecked Sendable {
     private static let closed = Int.min / 2
     private let sleepers = Atomic<Int>(0)
     private let busy = Atomic<Bool>(false)
+    private let stopping = Atomic<Bool>(false)
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let cond: UnsafeMutablePointer<pthread_cond_t>
     // Written by the caller before `generation` is bumped, read by workers after they see the bump.
@@ -65,7 +94,7 @@ public final class ThreadPool: @unchecked Sendable {
     private nonisolated(unsafe) var jobCount = 0
     private nonisolated(unsafe) var helpersWanted = 0
 
-    public init(threads: Int) {
+    init(threads: Int) {
         threadCount = Swift.max(1, threads)
         mutex = .allocate(capacity: 1)
         cond = .allocate(capacity: 1)
@@ -75,13 +104,20 @@ public final class ThreadPool: @unchecked Sendable {
         for w in 0..<(threadCount - 1) { startWorker(index: w) }
     }
 
-    static func defaultThreadCount() -> Int {
-        if let s = getenv("EARSHOT_THREADS"), let n = Int(String(cString: s)), n >= 1 { return n }
-        return Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    /// Ends the workers (called when the pool is dropped: no region can be running). Each worker sees the
+    /// bumped generation, finds `stopping` set and returns; the last one to go releases the core.
+    func stop() {
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        generation.add(1, ordering: .sequentiallyConsistent)
+        pthread_mutex_lock(mutex); pthread_cond_broadcast(cond); pthread_mutex_unlock(mutex)
     }
 
-    /// Runs body(i) for every i in 0..<count across the active threads; returns when all calls are done.
-    public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+    deinit {
+        pthread_cond_destroy(cond); pthread_mutex_destroy(mutex)
+        cond.deallocate(); mutex.deallocate()
+    }
+
+    func parallelFor(_ count: Int, _ body: (Int) -> Void) {
         let p = Swift.min(activeThreads, count)
         if p <= 1 || !busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
             for i in 0..<count { body(i) }
@@ -116,8 +152,8 @@ public final class ThreadPool: @unchecked Sendable {
     @inline(__always) static func pause() {}
 
     private func workerLoop(index: Int) {
-        // Kernels called from this worker find its own pool (a nested region then runs serially).
-        pthread_setspecific(Self.currentKey, Unmanaged.passUnretained(self).toOpaque())
+        // Kernels called from this worker run nested regions serially.
+        pthread_setspecific(ThreadPool.currentKey, Unmanaged.passUnretained(ThreadPool.serial).toOpaque())
         var seen = 0
         while true {
             var spins = 0
@@ -131,6 +167,7 @@ public final class ThreadPool: @unchecked Sendable {
                 pthread_mutex_unlock(mutex)
             }
             seen = generation.load(ordering: .acquiring)
+            if stopping.load(ordering: .sequentiallyConsistent) { return }
             guard index < helpersWanted, tryJoin() else { continue }
             runShare()  // releases its reference to the job before signalling completion
             finished.add(1, ordering: .releasing)
@@ -160,7 +197,7 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
-    private final class Start { let pool: ThreadPool; let index: Int; init(_ p: ThreadPool, _ i: Int) { pool = p; index = i } }
+    private final class Start { let pool: PoolCore; let index: Int; init(_ p: PoolCore, _ i: Int) { pool = p; index = i } }
 
     private func startWorker(index: Int) {
         let ctx = Unmanaged.passRetained(Start(self, index)).toOpaque()

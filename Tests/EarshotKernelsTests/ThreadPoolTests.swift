@@ -1,5 +1,6 @@
 // ThreadPool tests: every index runs exactly once, many short regions in a row, nested regions, and a
 // multi-threaded matmul equal to the single-threaded one (rows are split, never summed across threads).
+import Foundation
 import Testing
 import Synchronization
 import EarshotKernels
@@ -13,6 +14,23 @@ import EarshotKernels
         defer { hits.deallocate() }
         pool.parallelFor(n) { i in hits[i].add(1, ordering: .relaxed) }
         for i in 0..<n { #expect(hits[i].load(ordering: .relaxed) == 1) }
+    }
+
+    /// A dropped pool ends its workers: opening and closing models must not pile up threads.
+    @Test func droppedPoolsEndTheirThreads() throws {
+        func threads() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? -1 }
+        let before = threads()
+        try #require(before > 0)
+        for _ in 0..<20 {
+            let pool = ThreadPool(threads: 4)
+            let sum = Atomic<Int>(0)
+            pool.parallelFor(64) { i in sum.add(i, ordering: .relaxed) }
+            #expect(sum.load(ordering: .relaxed) == 64 * 63 / 2)
+        }
+        // 60 workers were started; they end asynchronously after their pool is gone.
+        var after = threads()
+        for _ in 0..<200 where after > before + 3 { usleep(10_000); after = threads() }
+        #expect(after <= before + 3, "threads before \(before), after dropping 20 pools of 4: \(after)")
     }
 
     @Test func manyShortRegions() {
