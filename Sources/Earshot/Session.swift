@@ -52,6 +52,17 @@ public struct PreparedPrompt: Sendable {
     public let audios: [PreparedAudio]
     /// Time spent reading audio and computing log-mels for it.
     public internal(set) var stats = GenerationStats()
+
+    init(ids: [Int], audios: [PreparedAudio]) {
+        self.ids = ids
+        self.audios = audios
+    }
+
+    /// A prompt of token ids without audio (e.g. ids from another tokenizer run, for parity checks); each id is
+    /// checked against the model's vocabulary when it runs.
+    public init(ids: [Int]) {
+        self.init(ids: ids, audios: [])
+    }
 }
 
 /// One audio of a prompt: its span length, and its cached encoding, its log-mel, or where to read it again

@@ -215,6 +215,7 @@ struct ChatCommand: ParsableCommand {
             }
             if !options.quiet {
                 printError(s.summary.split(separator: "\n").filter { !$0.contains("load") && !$0.contains("total") }
+                    .filter { model.info.takesAudio || !($0.contains("audio") || $0.contains("encode")) }
                     .map { $0.replacingOccurrences(of: "earshot:", with: "earshot[turn \(turnIndex)]:") }.joined(separator: "\n"))
             }
             turnIndex += 1

@@ -29,7 +29,10 @@ struct GenerateCommand: ParsableCommand {
     @OptionGroup var options: ModelOptions
 
     @Argument(help: "The prompt ('-' reads it from standard input).")
-    var prompt: String
+    var prompt: String?
+
+    @Option(name: .long, help: ArgumentHelp("The prompt as token ids instead of text (a JSON array, e.g. [9707,11]).", valueName: "JSON"))
+    var promptIds: String?
 
     @Flag(name: .long, help: "Print the generated ids as a JSON array instead of text.")
     var printIds = false
@@ -39,6 +42,11 @@ struct GenerateCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Tokenize special-token strings in the prompt as plain text.")
     var noSpecial = false
+
+    func validate() throws {
+        if (prompt == nil) == (promptIds == nil) { throw ValidationError("give a prompt, or --prompt-ids (one of them)") }
+        if promptIds != nil && noSpecial { throw ValidationError("--no-special applies to a text prompt, not to --prompt-ids") }
+    }
 
     func run() throws {
         do { try runThrowing() } catch let f as CLIFailure {
@@ -50,13 +58,22 @@ struct GenerateCommand: ParsableCommand {
     private func fail(_ message: String) -> CLIFailure { CLIFailure(command: "generate", message: message) }
 
     private func runThrowing() throws {
-        var text = prompt
-        if prompt == "-" {
+        var text = prompt ?? ""
+        var ids: [Int]?
+        if let promptIds {
+            let body = promptIds.trimmingCharacters(in: .whitespacesAndNewlines)
+            let items = body.hasPrefix("[") && body.hasSuffix("]")
+                ? body.dropFirst().dropLast().split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } : []
+            guard !items.isEmpty, items.allSatisfy({ $0 != nil }) else {
+                throw fail("--prompt-ids takes a non-empty JSON array of integers, not '\(promptIds.prefix(80))'")
+            }
+            ids = items.map { $0! }
+        } else if prompt == "-" {
             let data = FileHandle.standardInput.readDataToEndOfFile()
             guard let s = String(data: data, encoding: .utf8) else { throw fail("standard input is not UTF-8 text") }
             text = s.hasSuffix("\n") ? String(s.dropLast()) : s
         }
-        guard !text.isEmpty else { throw fail("the prompt is empty") }
+        guard ids != nil || !text.isEmpty else { throw fail("the prompt is empty") }
         let model = try options.load(command: "generate")
         guard model.info.family != .whisper else {
             throw fail("a Whisper model cannot continue a text prompt (use transcribe or translate)")
@@ -64,7 +81,11 @@ struct GenerateCommand: ParsableCommand {
         if let first = options.unsupportedFlags(for: model.info.family).first { throw fail(first) }
         let session = model.makeSession()
         let prepared: PreparedPrompt
-        do { prepared = try session.prompt(raw: text, audios: [], special: noSpecial ? .none : .all) } catch { throw fail(error.description) }
+        if let ids {
+            prepared = PreparedPrompt(ids: ids)
+        } else {
+            do { prepared = try session.prompt(raw: text, audios: [], special: noSpecial ? .none : .all) } catch { throw fail(error.description) }
+        }
         if printPromptIds { printError("[" + prepared.ids.map(String.init).joined(separator: ",") + "]") }
 
         let d = model.defaults
