@@ -96,6 +96,7 @@ struct RunCommand: ParsableCommand {
         let d = model.defaults
         var sampling = d.sampling(seed: seed)
         sampling.greedy = greedy
+        if greedy && model.info.family == .qwenText { sampling.repetitionPenalty = 1 }   // plain argmax, as llama.cpp's greedy
         let options = GenerationOptions(sampling: sampling, maxTokens: maxTokens ?? d.maxNewTokens, stopIds: model.stopIds)
 
         if let dump { try Self.prepareDirectory(dump) }
