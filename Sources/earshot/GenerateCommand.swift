@@ -43,6 +43,9 @@ struct GenerateCommand: ParsableCommand {
     @Flag(name: .long, help: "Tokenize special-token strings in the prompt as plain text.")
     var noSpecial = false
 
+    @Option(name: .long, help: ArgumentHelp("Write the last-prompt-position logits (f32 LE, vocab_size values) here.", valueName: "FILE"))
+    var dumpLogits: String?
+
     func validate() throws {
         if (prompt == nil) == (promptIds == nil) { throw ValidationError("give a prompt, or --prompt-ids (one of them)") }
         if promptIds != nil && noSpecial { throw ValidationError("--no-special applies to a text prompt, not to --prompt-ids") }
@@ -94,12 +97,20 @@ struct GenerateCommand: ParsableCommand {
 
         let stream = !printIds
         var result: GenerationResult
+        var lastLogits: [Float]?
+        let probe: Probe? = dumpLogits == nil ? nil : { name, _, values in
+            if name == "llm.last_logits" { lastLogits = Array(values) }
+        }
         do throws(EarshotError) {
-            result = try session.generate(prepared, options: opts, onToken: { (e: TokenEvent) -> Bool in
+            result = try session.generate(prepared, options: opts, probe: probe, onToken: { (e: TokenEvent) -> Bool in
                 if stream { writeOut(e.text) }
                 return true
             })
         } catch { throw fail(error.description) }
+        if let dumpLogits {
+            guard let logits = lastLogits else { throw fail("the prefill gave no logits") }
+            do { try OutputFile.writeAtomically(logits.withUnsafeBytes { Array($0) }, to: dumpLogits) } catch { throw fail(error.description) }
+        }
         result.stats.loadSeconds = model.loadSeconds
         if printIds {
             print("[" + result.ids.map(String.init).joined(separator: ",") + "]")

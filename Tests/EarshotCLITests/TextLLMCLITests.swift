@@ -38,13 +38,21 @@ import EarshotTestSupport
 
     static func json(_ ids: [Int]) -> String { "[" + ids.map(String.init).joined(separator: ",") + "]" }
 
+    /// 16 greedy ids and the last-position logits (within 1e-4: f32 weights and KV cache, see
+    /// QwenTextLibraryTests) equal the transformers goldens.
     @Test func generateGreedyEqualsTheGoldens() throws {
+        let dir = try TemporaryDirectory("text-llm-cli")
         for g in Self.goldens {
+            let file = dir.path("logits.f32")
             let r = try Self.earshot(["generate", "--greedy", "--print-ids", "--kv-cache", "f32", "--max-tokens", "16",
-                                      "--prompt-ids", Self.json(g.prompt)])
+                                      "--dump-logits", file, "--prompt-ids", Self.json(g.prompt)])
             #expect(r.exitCode == 0, "\(r)")
             #expect(TaskGoldens.idLines(r.stdout) == [g.greedy], "\(r)")
             #expect(r.stderr.contains("earshot: decode  ="), "\(r.stderr)")    // the timing summary
+            let logits = try Data(contentsOf: URL(fileURLWithPath: file)).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            #expect(logits.count == g.logits.count)
+            let d = zip(logits, g.logits).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(d < 1e-4, "max |d| \(d)")
         }
     }
 
