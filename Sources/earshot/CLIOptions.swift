@@ -16,13 +16,13 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Sampling temperature. Whisper: the fallback temperatures, comma-separated (default 0,0.2,0.4,0.6,0.8,1.0); one value turns the fallback off.", valueName: "T[,T…]"))
     var temperature: String?
 
-    @Option(name: .long, help: "Qwen-Audio: keep only the k most likely tokens; 0 = off (default: generation config).")
+    @Option(name: .long, help: "Qwen models: keep only the k most likely tokens; 0 = off (default: generation config).")
     var topK: Int?
 
-    @Option(name: .long, help: "Qwen-Audio: nucleus sampling mass in (0, 1] (default: generation config: 0.8 base, 0.5 chat).")
+    @Option(name: .long, help: "Qwen models: nucleus sampling mass in (0, 1] (default: generation config: 0.8 base, 0.5 chat; text LLMs 0.8).")
     var topP: Float?
 
-    @Option(name: .long, help: "Qwen-Audio: penalise tokens already in the context; 1 = off (default: generation config).")
+    @Option(name: .long, help: "Qwen models: penalise tokens already in the context; 1 = off (default: generation config; text LLMs 1.05).")
     var repetitionPenalty: Float?
 
     @Option(name: .long, help: "Sampling seed: the same seed and model give the same output.")

@@ -125,6 +125,12 @@ import EarshotTestSupport
         #expect(o?["family"] as? String == "qwen-text")
     }
 
+    /// `tokenize --model` on a text LLM uses the file's own specials: <|im_start|> is 275, <audio> plain text.
+    @Test func tokenizeUsesTheModelsSpecials() throws {
+        let r = try CLIRunner.run(["tokenize", "--model", try Self.model()], input: Data("<|im_start|>hi<audio>".utf8))
+        #expect(r.exitCode == 0 && TaskGoldens.idLines(r.stdout) == [[275, 104, 105, 60, 97, 117, 100, 105, 111, 62]], "\(r)")
+    }
+
     @Test func audioIsRefused() throws {
         let wav = Fixtures.url("audio/jfk.wav").path
         let cases: [([String], String)] = [
