@@ -74,9 +74,15 @@ final class QwenTextEngine: QwenLLMEngine, @unchecked Sendable {   // immutable 
         let config = model.config
         let blob: [UInt8]
         do { blob = try file.blob(named: MetadataKeys.tokenizerBlob) } catch { throw .modelFile(path: path, error) }
+        // The file's specials (a GGUF's list); without the key, Qwen(-7B)'s own: <|endoftext|>, <|im_start|>,
+        // <|im_end|>, <|extra_0|> … <|extra_204|> (tokenization_qwen.py's SPECIAL_TOKENS).
         let specials: [String]
-        do { specials = try file.metadata.strings(MetadataKeys.specialTokens) } catch {
-            throw .modelContents(path: path, .badConfig(key: MetadataKeys.specialTokens, reason: "missing or not a list of strings (\(error.description))"))
+        if file.metadata[MetadataKeys.specialTokens] == nil {
+            specials = QwenSpecialTokens.generalSurfaces()
+        } else {
+            do { specials = try file.metadata.strings(MetadataKeys.specialTokens) } catch {
+                throw .modelContents(path: path, .badConfig(key: MetadataKeys.specialTokens, reason: "not a list of strings (\(error.description))"))
+            }
         }
         do { tokenizer = try QwenTokenizer(tiktoken: blob, textSpecials: specials) } catch { throw .tokenizer(error) }
         if let first = try? file.metadata.int(MetadataKeys.specialFirstID), first != tokenizer.ranks.count {
