@@ -8,6 +8,7 @@
 import Foundation
 import Testing
 import EarshotConvert
+import EarshotKernels
 import EarshotModels
 import EarshotTestSupport
 import EarshotTokenizer
@@ -163,6 +164,55 @@ import EarshotTokenizer
         // `<audio>` in a raw prompt is plain text on a text model: nothing is read.
         let p = try session.prompt(rawReadingAudioTags: "<audio>/no/such.wav</audio>hi")
         #expect(p.audios.isEmpty && p.ids == model.llm!.tokenizer.encode("<audio>/no/such.wav</audio>hi", special: .none))
+    }
+
+    /// Forwards to an `.ear` file, with the metadata changed by `edit` (for files the converter never writes).
+    final class EditingSink: ModelSink {
+        let inner: EarFileSink
+        let edit: ([(key: String, value: MetaValue)]) -> [(key: String, value: MetaValue)]
+        init(_ inner: EarFileSink, edit: @escaping ([(key: String, value: MetaValue)]) -> [(key: String, value: MetaValue)]) {
+            self.inner = inner; self.edit = edit
+        }
+        var outputDescription: String { inner.outputDescription }
+        func addTensor(name: String, type: WeightType, shape: [Int], byteCount: Int,
+                       produce: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+            try inner.addTensor(name: name, type: type, shape: shape, byteCount: byteCount, produce: produce)
+        }
+        func addBlob(name: String, bytes: Data) throws { try inner.addBlob(name: name, bytes: bytes) }
+        func finish(metadata: [(key: String, value: MetaValue)]) throws -> Int { try inner.finish(metadata: edit(metadata)) }
+        func abort() { inner.abort() }
+    }
+
+    /// Tokenizer metadata the engine refuses, each with a typed error naming the problem: a special that is not
+    /// `<…>`, specials numbered from the wrong id, and no list at all (Qwen's 208 general specials are taken,
+    /// which do not fit this tiny model's 320 embedding rows).
+    @Test func refusesUnusableTokenizerMetadata() throws {
+        let dir = try TemporaryDirectory("qwen-text")
+        func write(_ name: String, _ edit: @escaping ([(key: String, value: MetaValue)]) -> [(key: String, value: MetaValue)]) throws -> String {
+            let path = dir.path(name)
+            let source = try GGUFQwenSource(path: Fixtures.url("qwen2-tiny/tied.gguf").path)
+            _ = try Converter.convert(source, options: ConvertOptions(recipe: .uniform(.f32, name: "f32")),
+                                      to: EditingSink(try EarFileSink(path: path), edit: edit))
+            return path
+        }
+        func replacing(_ key: String, _ value: MetaValue?) -> ([(key: String, value: MetaValue)]) -> [(key: String, value: MetaValue)] {
+            { meta in meta.compactMap { $0.key == key ? value.map { v in (key: key, value: v) } : $0 } }
+        }
+        let badSurface = try write("a.ear", replacing(MetadataKeys.specialTokens, .strings(["<|endoftext|>", "im_start", "<|im_end|>"])))
+        let badFirst = try write("b.ear", replacing(MetadataKeys.specialFirstID, .int(275)))
+        let noList = try write("c.ear", replacing(MetadataKeys.specialTokens, nil))
+        #expect { _ = try EarshotModel(path: badSurface) } throws: { e in
+            guard case .tokenizer(.badSpecialToken(let id, "im_start", _))? = e as? EarshotError else { return false }
+            return id == 275
+        }
+        #expect { _ = try EarshotModel(path: badFirst) } throws: { e in
+            guard case .modelContents(_, .badConfig(let key, _))? = e as? EarshotError else { return false }
+            return key == MetadataKeys.specialFirstID
+        }
+        #expect { _ = try EarshotModel(path: noList) } throws: { e in
+            guard case .modelContents(_, .badConfig(let key, let reason))? = e as? EarshotError else { return false }
+            return key == MetadataKeys.vocabSize && reason.contains("482 ids")   // 274 ranks + 208 specials
+        }
     }
 
     /// The default system prompt comes from the GGUF chat template when it writes one (Qwen2.5's).
