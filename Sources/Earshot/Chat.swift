@@ -1,6 +1,7 @@
 // Chat: Qwen-Audio-Chat conversations (spec §7) — ChatML with a system prompt, `Audio k:<audio>…</audio>`
 // references (several per turn), the 6144-token history window, stop on <|im_end|>/<|im_start|>/<|endoftext|>,
-// and the reference's response rule. Runs on a Session, so turn 2 reuses turn 1's KV cache and audio
+// and the reference's response rule. The same ChatML, without audio, on a text-only Qwen LLM (Qwen2.5-Instruct:
+// its own special ids, its eos, the chat template's default system prompt). Runs on a Session, so turn 2 reuses turn 1's KV cache and audio
 // encodings. User text, the system prompt and replies are tokenized without audio tags, so no text can make
 // the chat open a file: audios enter only through the `audios` argument.
 //
@@ -43,7 +44,7 @@ public struct ChatReply: Sendable {
 
 public final class Chat: @unchecked Sendable {   // state guarded by `lock`; turns serialised by the session
     public static let defaultSystem = "You are a helpful assistant."
-    /// `<|endoftext|>`, `<|im_start|>`, `<|im_end|>`.
+    /// `<|endoftext|>`, `<|im_start|>`, `<|im_end|>` of Qwen-Audio (a text LLM's own ids: `stopIds` of the instance).
     public static let stopIds: Set<Int> = [QwenTokenID.endOfText, QwenTokenID.imStart, QwenTokenID.imEnd]
     /// Longest system prompt, in characters (a session file cannot smuggle in megabytes).
     public static let maxSystemCharacters = 100_000
@@ -94,16 +95,21 @@ public final class Chat: @unchecked Sendable {   // state guarded by `lock`; tur
         audios.enumerated().map { "Audio \($0.offset + 1):<audio>\($0.element)</audio>\n" }.joined() + text
     }
 
+    /// The ids that end a reply on this model: `<|endoftext|>`, `<|im_start|>`, `<|im_end|>` (and a text
+    /// LLM's eos), with the model's own ids.
+    public var stopIds: Set<Int> { session.model.llm?.chatStopIds ?? Chat.stopIds }
+
     /// The default options for chat: the chat generation config's sampling and max tokens, ChatML stop ids.
     public var defaultOptions: GenerationOptions {
         let d = session.model.chatDefaults
-        return GenerationOptions(sampling: d.sampling(), maxTokens: d.maxNewTokens, stopIds: Chat.stopIds)
+        return GenerationOptions(sampling: d.sampling(), maxTokens: d.maxNewTokens, stopIds: stopIds)
     }
 
     /// Builds the ChatML prompt for a new user turn after the current history.
     /// - Returns: the prompt, how many history turns it keeps, and the turn's audios.
     public func prompt(text: String, audios: [AudioInput]) throws(EarshotError) -> (PreparedPrompt, kept: Int, audios: [ChatAudio]) {
-        let engine = try session.qwenEngine("chat")
+        let engine = try session.llmEngine("chat")
+        if !audios.isEmpty { _ = try session.qwenEngine("take audio inputs") }
         guard audios.count <= QwenAudioEngine.maxAudiosPerPrompt else {
             throw .prompt(.tooManyAudios(count: audios.count, limit: QwenAudioEngine.maxAudiosPerPrompt))
         }
@@ -144,12 +150,13 @@ public final class Chat: @unchecked Sendable {   // state guarded by `lock`; tur
     public func send(_ text: String, audios: [AudioInput] = [], options: GenerationOptions? = nil,
                      cancel: CancellationFlag? = nil,
                      onToken: (TokenEvent) -> Bool = { _ in true }) throws(EarshotError) -> ChatReply {
-        let engine = try session.qwenEngine("chat")
+        let engine = try session.llmEngine("chat")
         let (prompt, kept, turnAudios) = try prompt(text: text, audios: audios)
         var opts = options ?? defaultOptions
-        opts.stopIds.formUnion(Chat.stopIds)
+        opts.stopIds.formUnion(engine.chatStopIds)
         let result = try session.generate(prompt, options: opts, cancel: cancel, onToken: onToken)
-        let response = try Chat.response(for: result, tokenizer: engine.tokenizer)
+        let response = engine.audio != nil ? try Chat.response(for: result, tokenizer: engine.tokenizer)
+            : try Chat.textResponse(for: result, tokenizer: engine.tokenizer, stopIds: engine.chatStopIds)
         if result.stopReason != .cancelled {
             lock.lock()
             _history.append(ChatTurn(text: text, audios: turnAudios, response: response))
@@ -164,12 +171,25 @@ public final class Chat: @unchecked Sendable {   // state guarded by `lock`; tur
         try send(text, audios: paths.map { AudioInput.file($0) }, options: options, cancel: cancel, onToken: onToken)
     }
 
+    /// A text LLM's reply (as transformers' and llama.cpp's chat loops keep it): the generated ids before the
+    /// first stop id, all of them when none was generated; decoded (padding ids without a token give no
+    /// text), stop string cut, whitespace stripped.
+    static func textResponse(for result: GenerationResult, tokenizer: QwenTokenizer, stopIds: Set<Int>) throws(EarshotError) -> String {
+        let ids = result.ids
+        let end = ids.firstIndex { stopIds.contains($0) } ?? ids.count
+        var text: String
+        do { text = try tokenizer.decode(ids[..<end].filter { $0 < tokenizer.vocabularySize }) } catch { throw .tokenizer(error) }
+        if case .stopString(let s) = result.stopReason, let r = text.range(of: s) { text = String(text[..<r.lowerBound]) }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// The reference's response (`decode_tokens`, chatml): the generated ids before the first
     /// `<|im_start|>`/`<|im_end|>`; when there is none, all ids but the **last** (the reference's loop leaves
     /// its index on the last id); decoded, stop string cut, surrounding whitespace stripped.
     public static func response(for result: GenerationResult, tokenizer: QwenTokenizer) throws(EarshotError) -> String {
         let ids = result.ids
-        let end = ids.firstIndex { $0 == QwenTokenID.imStart || $0 == QwenTokenID.imEnd } ?? max(ids.count - 1, 0)
+        let s = tokenizer.specials
+        let end = ids.firstIndex { $0 == s.imStartID || $0 == s.imEndID } ?? max(ids.count - 1, 0)
         var text: String
         do { text = try tokenizer.decode(Array(ids[..<end])) } catch { throw .tokenizer(error) }
         if case .stopString(let s) = result.stopReason, let r = text.range(of: s) { text = String(text[..<r.lowerBound]) }

@@ -1,4 +1,5 @@
-// EarshotModel: the one loader. Opens any `.ear` Earshot runs (Qwen-Audio, Qwen-Audio-Chat, Whisper),
+// EarshotModel: the one loader. Opens any `.ear` Earshot runs (Qwen-Audio, Qwen-Audio-Chat, Whisper, text-only
+// Qwen LLMs),
 // maps and validates it once, and says what it is (`info`). Immutable and `Sendable`: share it between
 // sessions and threads. Each model owns its kernel threads (`ModelOptions.threads`); sessions of one model
 // take turns on it one compute step (an encoder pass, a prefill, one decode step) at a time.
@@ -20,6 +21,7 @@ public final class EarshotModel: @unchecked Sendable {   // immutable after init
     enum Engine {
         case qwenAudio(QwenAudioEngine)
         case whisper(WhisperEngine)
+        case qwenText(QwenTextEngine)
     }
     let engine: Engine
     let file: EarFile
@@ -62,6 +64,12 @@ public final class EarshotModel: @unchecked Sendable {   // immutable after init
                              languages: e.languages, translationTargets: e.isMultilingual ? ["en"] : [],
                              detectsLanguage: e.isMultilingual, chats: false, sampleRate: 16_000, windowSeconds: 30,
                              contextLength: e.config.nTextCtx, parameterCount: parameters)
+        case MetadataKeys.Architecture.qwen2, MetadataKeys.Architecture.qwen:
+            let e = try QwenTextEngine(path: path, file: file)
+            engine = .qwenText(e)
+            info = ModelInfo(family: .qwenText, architecture: architecture, quantization: quantization, tasks: [.chat],
+                             languages: [], translationTargets: [], detectsLanguage: false, chats: true,
+                             sampleRate: 0, windowSeconds: 0, contextLength: e.contextLength, parameterCount: parameters)
         default:
             throw .unknownArchitecture(path: path, architecture: architecture.isEmpty ? "(none)" : architecture)
         }
@@ -73,23 +81,28 @@ public final class EarshotModel: @unchecked Sendable {   // immutable after init
     public func makeSession() -> Session { Session(model: self) }
 
     /// A new conversation with its own session.
+    /// - Parameter system: the system prompt; nil takes `defaultSystem`.
     /// - Throws: `.unsupported` for a model that does not chat (Whisper).
-    public func makeChat(system: String = Chat.defaultSystem) throws(EarshotError) -> Chat {
+    public func makeChat(system: String? = nil) throws(EarshotError) -> Chat {
         guard info.chats else { throw .unsupported(family: info.family, what: "chat") }
-        return Chat(session: makeSession(), system: system)
+        return Chat(session: makeSession(), system: system ?? defaultSystem)
     }
 
-    /// The model's generation config defaults for tasks (Qwen-Audio; Whisper has none).
-    public var defaults: GenerationDefaults {
-        if case .qwenAudio(let e) = engine { return e.defaults }
-        return .base
-    }
+    /// The system prompt of a chat that is given none: the chat template's own (a text LLM converted from a
+    /// GGUF, e.g. Qwen2.5's "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."), else
+    /// "You are a helpful assistant." (Qwen-Audio-Chat's).
+    public var defaultSystem: String { llm?.defaultSystem ?? Chat.defaultSystem }
 
-    /// Defaults for chat: the file's config when it is a chat (chatml) config, else Qwen-Audio-Chat's release values.
-    public var chatDefaults: GenerationDefaults {
-        if case .qwenAudio(let e) = engine { return e.chatDefaults }
-        return .chat
-    }
+    /// The model's generation config defaults for tasks and plain generation (Qwen-Audio, text LLMs; Whisper has none).
+    public var defaults: GenerationDefaults { llm?.defaults ?? .base }
+
+    /// Defaults for chat: the file's config when it is a chat (chatml) config, else the release values
+    /// (Qwen-Audio-Chat's; a text LLM's: Qwen2.5-Instruct's).
+    public var chatDefaults: GenerationDefaults { llm?.chatDefaults ?? .chat }
+
+    /// Ids that end a plain generation (`earshot run`, `generate`): the file's eos (Qwen-Audio), or a text
+    /// LLM's eos, `<|endoftext|>` and `<|im_end|>`. Empty for Whisper (its own loop stops on its eot).
+    public var stopIds: Set<Int> { llm?.stopIds ?? [] }
 
     /// The index checksum of the file (identifies the exact model, e.g. for session files).
     public var fileChecksum: UInt64 { file.indexChecksum }
@@ -98,6 +111,14 @@ public final class EarshotModel: @unchecked Sendable {   // immutable after init
     public var threads: Int { pool.activeThreads }
 
     var qwen: QwenAudioEngine? { if case .qwenAudio(let e) = engine { return e }; return nil }
+    /// The Qwen LLM of a Qwen-Audio or text model.
+    var llm: (any QwenLLMEngine)? {
+        switch engine {
+        case .qwenAudio(let e): return e
+        case .qwenText(let e): return e
+        case .whisper: return nil
+        }
+    }
     var whisper: WhisperEngine? { if case .whisper(let e) = engine { return e }; return nil }
 
     /// Runs `body` holding the model's compute turn, on the model's threads.

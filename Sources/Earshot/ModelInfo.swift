@@ -1,5 +1,6 @@
 // ModelInfo: what a loaded `.ear` model is and what it can do — family, tasks, languages, whether it
 // chats — and ModelOptions, what a caller sets when loading one (threads, KV cache precision).
+import EarshotFormat
 import EarshotModels
 
 /// The kinds of model Earshot runs.
@@ -10,6 +11,9 @@ public enum ModelFamily: String, Sendable, CaseIterable {
     case qwenAudioChat = "qwen-audio-chat"
     /// OpenAI Whisper (speech recognition and translation to English).
     case whisper
+    /// A text-only Qwen LLM (architectures `qwen2` — Qwen2 / Qwen2.5, e.g. converted from a GGUF — and
+    /// `qwen`): plain completion and ChatML chat, no audio.
+    case qwenText = "qwen-text"
 
     /// A name for messages.
     public var displayName: String {
@@ -17,7 +21,27 @@ public enum ModelFamily: String, Sendable, CaseIterable {
         case .qwenAudio: return "Qwen-Audio"
         case .qwenAudioChat: return "Qwen-Audio-Chat"
         case .whisper: return "Whisper"
+        case .qwenText: return "Qwen text LLM"
         }
+    }
+}
+
+extension ModelFamily {
+    /// The family a `.ear` file of `general.architecture` = `architecture` loads as (nil: not a model this
+    /// version runs); `chatFormat` is its generation config's `chat_format` ("chatml" makes Qwen-Audio-Chat).
+    public init?(architecture: String, chatFormat: String? = nil) {
+        switch architecture {
+        case MetadataKeys.Architecture.qwenAudio: self = chatFormat == "chatml" ? .qwenAudioChat : .qwenAudio
+        case MetadataKeys.Architecture.whisper: self = .whisper
+        case MetadataKeys.Architecture.qwen2, MetadataKeys.Architecture.qwen: self = .qwenText
+        default: return nil
+        }
+    }
+
+    /// The family an opened `.ear` file loads as (`earshot inspect`), from its metadata and generation config.
+    public init?(file: EarFile) {
+        guard let arch = try? file.metadata.string(MetadataKeys.architecture) else { return nil }
+        self.init(architecture: arch, chatFormat: QwenAudioEngine.generationConfig(file)["chat_format"] as? String)
     }
 }
 
@@ -43,14 +67,17 @@ public struct ModelInfo: Sendable, Equatable {
     public let detectsLanguage: Bool
     /// Whether it holds conversations (`makeChat`).
     public let chats: Bool
-    /// The audio rate the model consumes (inputs at other rates are resampled).
+    /// The audio rate the model consumes (inputs at other rates are resampled); 0 for a text-only model.
     public let sampleRate: Int
-    /// Longest audio one model call sees, seconds (longer inputs run in windows).
+    /// Longest audio one model call sees, seconds (longer inputs run in windows); 0 for a text-only model.
     public let windowSeconds: Double
     /// Positions the language model holds (prompt + generated tokens).
     public let contextLength: Int
     /// Parameters (weights) in the file.
     public let parameterCount: Int
+
+    /// Whether the model takes audio at all (false for a text-only LLM).
+    public var takesAudio: Bool { family != .qwenText }
 
     /// Whether the model runs `task`.
     public func supports(_ task: TaskKind) -> Bool { tasks.contains(task) }

@@ -1,6 +1,7 @@
 // Session: one conversation's (or one user's) state on a shared model — the KV cache and the ids it holds,
-// a cache of encoded audios — and the Qwen-Audio path from a prompt to generated tokens: prefill (reusing
-// the cached shared prefix, splicing the audio spans), then the one generation loop (`Decoding`).
+// a cache of encoded audios — and the Qwen path (Qwen-Audio, or a text-only Qwen LLM) from a prompt to
+// generated tokens: prefill (reusing the cached shared prefix, splicing the audio spans), then the one
+// generation loop (`Decoding`).
 //
 // Thread safety: every method may be called from any thread. A session runs one job at a time (a second
 // caller waits for the first); its state is only touched under `lock`. Sessions of one model run their
@@ -51,6 +52,17 @@ public struct PreparedPrompt: Sendable {
     public let audios: [PreparedAudio]
     /// Time spent reading audio and computing log-mels for it.
     public internal(set) var stats = GenerationStats()
+
+    init(ids: [Int], audios: [PreparedAudio]) {
+        self.ids = ids
+        self.audios = audios
+    }
+
+    /// A prompt of token ids without audio (e.g. ids from another tokenizer run, for parity checks); each id is
+    /// checked against the model's vocabulary when it runs.
+    public init(ids: [Int]) {
+        self.init(ids: ids, audios: [])
+    }
 }
 
 /// One audio of a prompt: its span length, and its cached encoding, its log-mel, or where to read it again
@@ -140,7 +152,16 @@ public final class Session: @unchecked Sendable {   // all mutable state guarded
     }
 
     func qwenEngine(_ what: String) throws(EarshotError) -> QwenAudioEngine {
-        guard let e = model.qwen else { throw .unsupported(family: model.info.family, what: what) }
+        guard let e = model.qwen else {
+            let why = model.info.family == .qwenText ? " (it is a text-only LLM, without an audio encoder)" : ""
+            throw .unsupported(family: model.info.family, what: what + why)
+        }
+        return e
+    }
+
+    /// The Qwen LLM (Qwen-Audio's or a text model's).
+    func llmEngine(_ what: String) throws(EarshotError) -> any QwenLLMEngine {
+        guard let e = model.llm else { throw .unsupported(family: model.info.family, what: what) }
         return e
     }
 
@@ -188,8 +209,10 @@ public final class Session: @unchecked Sendable {   // all mutable state guarded
 
     /// Experts only: a raw base-model prompt, tokenized with **every special allowed**, whose
     /// `<audio>…</audio>` tags (in order) stand for `audios`. Never pass untrusted text here.
-    public func prompt(raw text: String, audios: [AudioInput], special: SpecialMode = .all) throws(EarshotError) -> PreparedPrompt {
-        let engine = try qwenEngine("run raw Qwen-Audio prompts")
+    /// A text-only LLM takes the text alone (its tokenizer has no audio tags; `audios` must be empty).
+    public func prompt(raw text: String, audios: [AudioInput] = [], special: SpecialMode = .all) throws(EarshotError) -> PreparedPrompt {
+        let engine = try llmEngine("run raw prompts")
+        if !audios.isEmpty { _ = try qwenEngine("take audio inputs") }
         guard audios.count <= QwenAudioEngine.maxAudiosPerPrompt else {
             throw .prompt(.tooManyAudios(count: audios.count, limit: QwenAudioEngine.maxAudiosPerPrompt))
         }
@@ -212,8 +235,9 @@ public final class Session: @unchecked Sendable {   // all mutable state guarded
     /// Experts only: a raw base-model prompt whose `<audio>PATH</audio>` tags name files, which are read
     /// (paths relative to the working directory) — the way the official code takes prompts. Every special
     /// is allowed. Never pass untrusted text here: it can make the session read any audio file.
+    /// On a text-only LLM `<audio>` is ordinary text: nothing is read.
     public func prompt(rawReadingAudioTags text: String) throws(EarshotError) -> PreparedPrompt {
-        let engine = try qwenEngine("run raw Qwen-Audio prompts")
+        guard let engine = model.qwen else { return try prompt(raw: text, audios: []) }
         let paths: [String]
         do { paths = try engine.tokenizer.audioPaths(in: text, special: .all) } catch { throw .tokenizer(error) }
         return try prompt(raw: text, audios: paths.map { AudioInput.file($0) })
@@ -254,7 +278,7 @@ public final class Session: @unchecked Sendable {   // all mutable state guarded
         }
     }
 
-    // MARK: - Generation (Qwen-Audio)
+    // MARK: - Generation (Qwen-Audio and text LLMs)
 
     /// Prefills `prompt` and generates. `onToken` sees every token as it comes; returning false stops
     /// (reason `.cancelled`), as does `cancel` or the current Swift task being cancelled. `probe` receives
@@ -263,7 +287,7 @@ public final class Session: @unchecked Sendable {   // all mutable state guarded
     ///   prompt, `.model` when the model refuses its input.
     public func generate(_ prompt: PreparedPrompt, options: GenerationOptions, cancel: CancellationFlag? = nil,
                          probe: Probe? = nil, onToken: (TokenEvent) -> Bool = { _ in true }) throws(EarshotError) -> GenerationResult {
-        let engine = try qwenEngine("generate with Qwen-Audio prompts")
+        let engine = try llmEngine("generate with Qwen prompts")
         return try locked { () throws(EarshotError) -> GenerationResult in
             guard options.maxTokens >= 0 else {
                 throw .invalidOption(name: "maxTokens", value: "\(options.maxTokens)", reason: "must be ≥ 0")
@@ -274,8 +298,9 @@ public final class Session: @unchecked Sendable {   // all mutable state guarded
             // Never more tokens than the context holds after the prompt, whatever was asked.
             let limit = min(options.maxTokens, context - prompt.ids.count)
             let first = try prefill(prompt, engine: engine, reserve: limit, stats: &stats, probe: probe)
-            let decoder = QwenStepDecoder(model: model, lm: engine.model.lm, cache: cache!)
-            var text = QwenTextStream(decoder: engine.tokenizer.streamingDecoder())
+            let decoder = QwenStepDecoder(model: model, lm: engine.lm, cache: cache!)
+            var text = QwenTextStream(decoder: engine.tokenizer.streamingDecoder(),
+                                      paddingFrom: engine.audio == nil ? engine.tokenizer.vocabularySize : nil)
             var request = DecodingRequest(maxTokens: limit, stopIds: options.stopIds)
             request.stopStrings = options.stopStrings
             var decodeTime = 0.0
@@ -297,19 +322,24 @@ public final class Session: @unchecked Sendable {   // all mutable state guarded
 
     /// Encodes the prompt's uncached audios (as one batch, like the reference), reuses the KV cache of the
     /// longest shared prefix, runs the rest through the LLM and returns the logits that pick the next token.
-    func prefill(_ prompt: PreparedPrompt, engine: QwenAudioEngine, reserve: Int, stats: inout GenerationStats,
+    func prefill(_ prompt: PreparedPrompt, engine: any QwenLLMEngine, reserve: Int, stats: inout GenerationStats,
                  probe: Probe?) throws(EarshotError) -> [Float] {
         let ids = prompt.ids
         guard !ids.isEmpty else { throw .prompt(.empty) }
-        let cfg = engine.config
-        let qwen = engine.model
+        let llm = engine.llmConfig
+        let lm = engine.lm
         stats.promptTokens = ids.count
+        if !prompt.audios.isEmpty { _ = try qwenEngine("take audio inputs") }
 
-        // Audio spans: the j-th <audio> … </audio> pair holds audio j.
-        let H = cfg.llm.hiddenSize
-        let startId = cfg.audio.audioStartId
-        let starts = ids.indices.filter { ids[$0] == startId }
-        let ends = ids.indices.filter { ids[$0] == startId + 1 }
+        // Audio spans (Qwen-Audio only): the j-th <audio> … </audio> pair holds audio j.
+        let H = llm.hiddenSize
+        let starts: [Int], ends: [Int]
+        if let startId = engine.audio?.config.audio.audioStartId {
+            starts = ids.indices.filter { ids[$0] == startId }
+            ends = ids.indices.filter { ids[$0] == startId + 1 }
+        } else {
+            starts = []; ends = []
+        }
         guard starts.count == ends.count, zip(starts, ends).allSatisfy({ $0 < $1 }) else {
             throw .prompt(.unpairedAudioTags(starts: starts.count, ends: ends.count))
         }
@@ -329,7 +359,7 @@ public final class Session: @unchecked Sendable {   // all mutable state guarded
         // The shared prefix (at least one new token must run to give logits; the NTK alpha must agree).
         var common = 0
         if _settings.reusesPrefix, probe == nil, let cache, cache.length == contextKeys.count, cache.length > 0,
-           cfg.llm.ntkAlpha(forPrefillLength: ids.count) == cache.ntkAlpha {
+           llm.ntkAlpha(forPrefillLength: ids.count) == cache.ntkAlpha {
             while common < min(contextKeys.count, ids.count - 1) && contextKeys[common] == keys[common] { common += 1 }
         }
 
@@ -350,11 +380,11 @@ public final class Session: @unchecked Sendable {   // all mutable state guarded
             }
             if let span = fresh.span { spans[j] = span } else if let mel = fresh.mel { mels.append((j, mel)) }
         }
-        if !mels.isEmpty {
+        if !mels.isEmpty, let encoder = engine.audio?.model.encoder {
             let t0 = now()
             let batch = mels.map(\.mel)
             let encoded = try model.compute { () throws(EarshotError) -> [[Float]] in
-                do { return try qwen.encoder.encode(batch, batched: true, probe: probe) } catch { throw EarshotError.from(error) }
+                do { return try encoder.encode(batch, batched: true, probe: probe) } catch { throw EarshotError.from(error) }
             }
             stats.encodeSeconds += now() - t0
             for (k, m) in mels.enumerated() {
@@ -375,15 +405,15 @@ public final class Session: @unchecked Sendable {   // all mutable state guarded
         let suffix = Array(ids[common...])
         let logits = try model.compute { () throws(EarshotError) -> [Float] in
             do {
-                var x = try qwen.lm.embed(suffix)
+                var x = try lm.embed(suffix)
                 for (j, (a, b)) in zip(starts, ends).enumerated() where b >= common {
                     let span = spans[j]!
                     let first = max(a, common)
-                    try qwen.lm.splice(rows: span[((first - a) * H)...], into: &x, at: first - common)
+                    try lm.splice(rows: span[((first - a) * H)...], into: &x, at: first - common)
                 }
                 emit(probe, "llm.inputs_embeds", [suffix.count, H], x)
-                let h = try qwen.lm.forward(x, cache: cache, probe: probe)
-                let logits = qwen.lm.lastLogits(h)
+                let h = try lm.forward(x, cache: cache, probe: probe)
+                let logits = lm.lastLogits(h)
                 emit(probe, "llm.last_logits", [logits.count], logits)
                 return logits
             } catch { throw EarshotError.from(error) }
@@ -396,11 +426,11 @@ public final class Session: @unchecked Sendable {   // all mutable state guarded
 
     /// A cache that holds at least `capacity` tokens (at most the model's context); a smaller one is replaced
     /// (its first `keeping` rows copied).
-    func ensureCache(engine: QwenAudioEngine, capacity: Int, keeping: Int) -> KVCache {
+    func ensureCache(engine: any QwenLLMEngine, capacity: Int, keeping: Int) -> KVCache {
         let precision = _settings.kvPrecision
         if let cache, cache.capacity >= capacity, cache.precision == precision { return cache }
         let rounded = min((max(capacity, 2 * (cache?.capacity ?? 0)) + 255) / 256 * 256, max(engine.contextLength, capacity))
-        let fresh = engine.model.makeCache(capacity: rounded, precision: precision)
+        let fresh = engine.makeCache(capacity: rounded, precision: precision)
         if let old = cache, keeping > 0, old.precision == precision {
             old.truncate(to: keeping)
             old.copy(into: fresh)

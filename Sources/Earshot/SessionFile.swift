@@ -65,15 +65,15 @@ public enum SessionFile {
     /// Writes `session` (and `chat`'s history when given) to `path`, atomically (a temporary file in the same
     /// directory, then rename); an existing path that is not a regular file is refused.
     static func save(_ session: Session, chat: Chat?, to path: String) throws(EarshotError) {
-        let engine = try session.qwenEngine("save a session")
-        let cfg = engine.config.llm
+        let engine = try session.llmEngine("save a session")
+        let cfg = engine.llmConfig
         let out: [UInt8] = try session.locked { () throws(EarshotError) -> [UInt8] in
             let cache = session.cache
             let length = cache?.length ?? 0
             let history = chat?.history ?? []
             let header = Header(
                 version: Int(version), modelChecksum: modelChecksum(session.model),
-                layers: cfg.numLayers, rowSize: cfg.projectionSize,
+                layers: cfg.numLayers, rowSize: cfg.kvProjectionSize,
                 precision: (cache?.precision ?? session.settings.kvPrecision) == .f16 ? "f16" : "f32",
                 length: length, ntkAlpha: cache?.ntkAlpha ?? 1, contextIds: Array(session._contextIds.prefix(length)),
                 contextKeys: Array(session.contextKeys.prefix(length)),
@@ -114,11 +114,11 @@ public enum SessionFile {
     /// Reads `path` into `session` (replacing its KV cache) and `chat` (replacing its system prompt and history).
     static func load(_ session: Session, chat: Chat?, from path: String) throws(EarshotError) {
         func bad(_ reason: String) -> EarshotError { .sessionFile(path: path, reason: reason) }
-        let engine = try session.qwenEngine("load a session")
-        let cfg = engine.config.llm
+        let engine = try session.llmEngine("load a session")
+        let cfg = engine.llmConfig
         let context = engine.contextLength
         // The largest payload a valid file for this model can hold: header + every KV row of a full context.
-        let largestKV = 2 * cfg.numLayers * context * cfg.projectionSize * 4
+        let largestKV = 2 * cfg.numLayers * context * cfg.kvProjectionSize * 4
         let bytes = try OutputFile.readRegularFile(path, limit: fixedHeader + ZSTD_compressBound(maxHeaderBytes + largestKV))
         guard bytes.count >= fixedHeader, Array(bytes[0..<8]) == magic else { throw bad("not an Earshot session file") }
         let fileVersion = readLE(bytes, 8, UInt32.self)
@@ -148,8 +148,8 @@ public enum SessionFile {
         guard header.modelChecksum == modelChecksum(session.model) else {
             throw bad("it was saved with another model (model checksum \(header.modelChecksum); this model's is \(modelChecksum(session.model)))")
         }
-        guard header.layers == cfg.numLayers, header.rowSize == cfg.projectionSize else {
-            throw bad("its KV cache has \(header.layers) layers of \(header.rowSize) values; this model has \(cfg.numLayers) of \(cfg.projectionSize)")
+        guard header.layers == cfg.numLayers, header.rowSize == cfg.kvProjectionSize else {
+            throw bad("its KV cache has \(header.layers) layers of \(header.rowSize) values; this model has \(cfg.numLayers) of \(cfg.kvProjectionSize)")
         }
         guard header.precision == "f16" || header.precision == "f32" else { throw bad("unknown KV precision '\(header.precision)'") }
         guard header.length >= 0, header.length < context else {
@@ -163,7 +163,7 @@ public enum SessionFile {
             throw bad("position \(i): key \(key) does not match id \(id)")
         }
         guard header.ntkAlpha.isFinite, header.ntkAlpha >= 1, header.ntkAlpha <= 1_048_576 else { throw bad("NTK alpha \(header.ntkAlpha) is out of range") }
-        let rowBytes = cfg.projectionSize * (header.precision == "f16" ? 2 : 4)
+        let rowBytes = cfg.kvProjectionSize * (header.precision == "f16" ? 2 : 4)
         let slotBytes = header.length * rowBytes
         guard 4 + headerSize + 2 * cfg.numLayers * slotBytes == n else {
             throw bad("its KV data is \(n - 4 - headerSize) bytes, expected \(2 * cfg.numLayers * slotBytes)")
@@ -193,7 +193,8 @@ public enum SessionFile {
                       t.audios.count <= QwenAudioEngine.maxAudiosPerPrompt else {
                     throw bad("history turn \(i) is too large")
                 }
-                for a in t.audios where a.span < 2 || a.span > 4 * engine.config.audio.nCtx || a.name.count > 4096 || a.key.count > 8192 {
+                let maxSpan = engine.audio.map { 4 * $0.config.audio.nCtx } ?? 0   // a text model's turns have no audio
+                for a in t.audios where a.span < 2 || a.span > maxSpan || a.name.count > 4096 || a.key.count > 8192 {
                     throw bad("history turn \(i): audio '\(a.name.prefix(80))' has an impossible span of \(a.span) tokens")
                 }
                 turns.append(ChatTurn(text: t.text, audios: t.audios.map { ChatAudio(name: $0.name, key: $0.key, spanTokens: $0.span) },

@@ -1,5 +1,6 @@
 // QwenSpecialTokens: the 3522 special tokens of Qwen-Audio, generated in the reference's order
-// (SPECIAL_TOKENS + AUDIO_ST of tokenization_qwen.py), numbered from the rank count (151643).
+// (SPECIAL_TOKENS + AUDIO_ST of tokenization_qwen.py), numbered from the rank count (151643) — or a text
+// model's own list (Qwen2's 22 specials from its GGUF), which has no audio specials at all.
 
 /// Which special-token strings inside text become special ids when encoding.
 public enum SpecialMode: String, Sendable, CaseIterable {
@@ -28,6 +29,14 @@ public struct QwenSpecialTokens: Sendable {
     let surfaceBytes: [[UInt8]]
     /// Longest surface string in bytes (bounds the special-token search window).
     let longestSurface: Int
+    /// Whether the list has the audio specials (Qwen-Audio); a text model's list has none.
+    public let hasAudio: Bool
+    /// `secondByteAfterOpen[b]`: some surface starts with `<` followed by byte b (the fast reject in `match`).
+    let secondByteAfterOpen: [Bool]
+    /// `<|endoftext|>`, `<|im_start|>`, `<|im_end|>` (−1 when the list lacks one).
+    public let endOfTextID: Int
+    public let imStartID: Int
+    public let imEndID: Int
 
     /// The 8 language tags in the reference's order.
     public static let languages = ["en", "zh", "de", "es", "ko", "fr", "ja", "it"]
@@ -76,18 +85,51 @@ public struct QwenSpecialTokens: Sendable {
         self.idBySurface = map
         self.surfaceBytes = all.map { Array($0.utf8) }
         self.longestSurface = surfaceBytes.map(\.count).max() ?? 0
+        self.hasAudio = true
+        self.secondByteAfterOpen = QwenSpecialTokens.secondBytes(surfaceBytes)
+        self.endOfTextID = firstID
+        self.imStartID = firstID + 1
+        self.imEndID = firstID + 2
     }
 
-    /// `<|endoftext|>` (eod, eos and pad).
-    public var endOfTextID: Int { firstID }
-    /// `<|im_start|>`, `<|im_end|>` (ChatML).
-    public var imStartID: Int { firstID + 1 }
-    public var imEndID: Int { firstID + 2 }
-    /// `[[[AUDIO:modality]]]`, the placeholder an audio span is filled with.
-    public var audioPlaceholderID: Int { firstID + firstAudioIndex }
-    /// `<audio>` and `</audio>` (the last two specials).
-    public var audioStartID: Int { firstID + surfaces.count - 2 }
-    public var audioEndID: Int { firstID + surfaces.count - 1 }
+    /// A text model's specials (e.g. Qwen2's `<|endoftext|>`, `<|im_start|>`, … `<|file_sep|>` from its GGUF),
+    /// numbered from `firstID`; no audio specials, so no text ever becomes an audio tag. Every surface must
+    /// start with `<`, end with its only `>`, and appear once (what the special-token split relies on).
+    public init(firstID: Int, textSurfaces: [String]) throws(TokenizerError) {
+        var map = [String: Int](minimumCapacity: textSurfaces.count)
+        for (i, s) in textSurfaces.enumerated() {
+            let b = Array(s.utf8)
+            guard b.count >= 2, b[0] == 60, b.last == 62, b.filter({ $0 == 62 }).count == 1 else {
+                throw .badSpecialToken(id: firstID + i, surface: s, reason: "a special must start with '<' and end with its only '>'")
+            }
+            guard map.updateValue(firstID + i, forKey: s) == nil else {
+                throw .badSpecialToken(id: firstID + i, surface: s, reason: "it repeats an earlier special")
+            }
+        }
+        self.firstID = firstID
+        self.surfaces = textSurfaces
+        self.firstAudioIndex = textSurfaces.count
+        self.idBySurface = map
+        self.surfaceBytes = textSurfaces.map { Array($0.utf8) }
+        self.longestSurface = surfaceBytes.map(\.count).max() ?? 0
+        self.hasAudio = false
+        self.secondByteAfterOpen = QwenSpecialTokens.secondBytes(surfaceBytes)
+        self.endOfTextID = map["<|endoftext|>"] ?? -1
+        self.imStartID = map["<|im_start|>"] ?? -1
+        self.imEndID = map["<|im_end|>"] ?? -1
+    }
+
+    static func secondBytes(_ surfaces: [[UInt8]]) -> [Bool] {
+        var t = [Bool](repeating: false, count: 256)
+        for s in surfaces where s.count > 1 && s[0] == 60 { t[Int(s[1])] = true }
+        return t
+    }
+
+    /// `[[[AUDIO:modality]]]`, the placeholder an audio span is filled with (−1, matching no id, without audio specials).
+    public var audioPlaceholderID: Int { hasAudio ? firstID + firstAudioIndex : -1 }
+    /// `<audio>` and `</audio>` (the last two specials; −1 without audio specials).
+    public var audioStartID: Int { hasAudio ? firstID + surfaces.count - 2 : -1 }
+    public var audioEndID: Int { hasAudio ? firstID + surfaces.count - 1 : -1 }
 
     /// Id of the timestamp `<|s.cc|>` for k hundredths of a second (k in 0...3000), or nil.
     public func timestampID(centiseconds k: Int) -> Int? {
@@ -125,7 +167,7 @@ public struct QwenSpecialTokens: Sendable {
         case .all: return true
         case .audio: return id >= firstID + firstAudioIndex
         case .none: return false
-        case .response: return id > firstID + firstAudioIndex && id < firstID + surfaces.count - 2
+        case .response: return hasAudio && id > firstID + firstAudioIndex && id < firstID + surfaces.count - 2
         }
     }
 
@@ -135,14 +177,14 @@ public struct QwenSpecialTokens: Sendable {
     func match(_ text: UnsafeBufferPointer<UInt8>, at i: Int, end: Int) -> (id: Int, length: Int)? {
         let first = text[i]
         var stop: Int
-        if first == 60 {  // "<"; every such surface continues with "|", "a" (<audio>) or "/" (</audio>)
-            guard i + 1 < end, text[i + 1] == 124 || text[i + 1] == 97 || text[i + 1] == 47 else { return nil }
+        if first == 60 {  // "<"; Qwen-Audio's continue with "|", "a" (<audio>) or "/" (</audio>)
+            guard i + 1 < end, secondByteAfterOpen[Int(text[i + 1])] else { return nil }
             stop = i + 1
             let limit = min(end, i + longestSurface)
             while stop < limit && text[stop] != 62 { stop += 1 }
             guard stop < limit else { return nil }
             stop += 1
-        } else if first == 91 {  // "[": only [[[AUDIO:modality]]]
+        } else if first == 91 && hasAudio {  // "[": only [[[AUDIO:modality]]]
             stop = i + 20
             guard stop <= end else { return nil }
         } else {

@@ -38,12 +38,28 @@ public struct QwenTokenizer: Sendable {
 
     /// Wraps parsed ranks; the specials are numbered from `ranks.count`.
     public init(ranks: TiktokenRanks) throws(TokenizerError) {
+        try self.init(checking: ranks, specials: QwenSpecialTokens(firstID: ranks.count))
+    }
+
+    init(checking ranks: TiktokenRanks, specials: QwenSpecialTokens) throws(TokenizerError) {
         for byte in 0 ... 255 where ranks.rank(of: [UInt8(byte)]) == nil {
             throw TokenizerError.malformedRankFile(line: 0, reason: "single byte \(byte) has no rank (byte-level BPE needs all 256)")
         }
         self.ranks = ranks
-        self.specials = QwenSpecialTokens(firstID: ranks.count)
+        self.specials = specials
         _ = ScalarClass.basicPlane.count  // build the pre-tokenizer's class table now (~20 ms), not in the first encode
+    }
+
+    /// Wraps parsed ranks with a text model's own specials (numbered from `ranks.count`; no audio specials),
+    /// e.g. Qwen2's 22 from its GGUF (`tokenizer.special_tokens` in the `.ear` metadata).
+    public init(ranks: TiktokenRanks, textSpecials: [String]) throws(TokenizerError) {
+        try self.init(checking: ranks, specials: QwenSpecialTokens(firstID: ranks.count, textSurfaces: textSpecials))
+    }
+
+    /// Parses tiktoken bytes (a `.ear` `tokenizer.tiktoken` blob) with a text model's own specials.
+    public init(tiktoken bytes: [UInt8], textSpecials: [String]) throws(TokenizerError) {
+        let ranks = bytes.withUnsafeBytes { raw in Result { () throws(TokenizerError) in try TiktokenRanks(tiktoken: raw) } }
+        try self.init(ranks: ranks.get(), textSpecials: textSpecials)
     }
 
     /// Ranks + specials (155,165 for Qwen-Audio).

@@ -29,6 +29,8 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     case missingAudioURL(index: Int)
     /// An audio URL contains a special-token string (the reference's re-encoding raises `ValueError`).
     case specialTokenInAudioURL(String)
+    /// A text model's special-token list has an unusable entry (its id, surface string and why).
+    case badSpecialToken(id: Int, surface: String, reason: String)
 
     public var description: String {
         switch self {
@@ -44,6 +46,7 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
         case let .invalidAudioSpan(index, tokens): return "audio #\(index + 1): span of \(tokens) tokens (must be ≥ 2: <audio> … </audio>)"
         case let .missingAudioURL(index): return "audio span #\(index + 1) has no URL to decode it to"
         case let .specialTokenInAudioURL(url): return "audio URL \"\(url)\" contains a special-token string"
+        case let .badSpecialToken(id, surface, reason): return "special token \(id) \(surface.debugDescription): \(reason)"
         }
     }
 }

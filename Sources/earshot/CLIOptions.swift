@@ -10,19 +10,19 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The converted model (transcribe and translate default to Whisper tiny.en from Tools/get-default-model.sh; other commands need one).", valueName: "FILE.ear"))
     var model: String?
 
-    @Flag(name: .long, help: "Greedy decoding (argmax). Whisper: beam size 1.")
+    @Flag(name: .long, help: "Greedy decoding (argmax; a text LLM's default repetition penalty is off too, as llama.cpp's greedy). Whisper: beam size 1.")
     var greedy = false
 
     @Option(name: .long, help: ArgumentHelp("Sampling temperature. Whisper: the fallback temperatures, comma-separated (default 0,0.2,0.4,0.6,0.8,1.0); one value turns the fallback off.", valueName: "T[,T…]"))
     var temperature: String?
 
-    @Option(name: .long, help: "Qwen-Audio: keep only the k most likely tokens; 0 = off (default: generation config).")
+    @Option(name: .long, help: "Qwen models: keep only the k most likely tokens; 0 = off (default: generation config).")
     var topK: Int?
 
-    @Option(name: .long, help: "Qwen-Audio: nucleus sampling mass in (0, 1] (default: generation config: 0.8 base, 0.5 chat).")
+    @Option(name: .long, help: "Qwen models: nucleus sampling mass in (0, 1] (default: generation config: 0.8 base, 0.5 chat; text LLMs 0.8).")
     var topP: Float?
 
-    @Option(name: .long, help: "Qwen-Audio: penalise tokens already in the context; 1 = off (default: generation config).")
+    @Option(name: .long, help: "Qwen models: penalise tokens already in the context; 1 = off (default: generation config; text LLMs 1.05).")
     var repetitionPenalty: Float?
 
     @Option(name: .long, help: "Sampling seed: the same seed and model give the same output.")
@@ -80,10 +80,12 @@ struct ModelOptions: ParsableArguments {
         } catch { throw CLIFailure(command: command, message: error.description) }
     }
 
-    /// Qwen-Audio sampling from the flags over `defaults`.
-    func sampling(_ defaults: GenerationDefaults) throws -> SamplingParameters {
+    /// Qwen sampling from the flags over `defaults`. `--greedy` on a text LLM (`family` .qwenText) is plain
+    /// argmax: the release default repetition penalty is dropped unless --repetition-penalty is given.
+    func sampling(_ defaults: GenerationDefaults, family: ModelFamily? = nil) throws -> SamplingParameters {
         var p = defaults.sampling(seed: seed)
         p.greedy = greedy
+        if greedy && family == .qwenText { p.repetitionPenalty = 1 }
         if let temperature {
             let t = try Self.temperatures(temperature)
             guard t.count == 1 else { throw ValidationError("--temperature takes one value for Qwen-Audio (a list is Whisper's fallback)") }

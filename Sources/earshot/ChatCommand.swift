@@ -8,7 +8,7 @@ import Foundation
 struct ChatCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chat",
-        abstract: "Chat about audio with Qwen-Audio-Chat (ChatML).",
+        abstract: "Chat about audio with Qwen-Audio-Chat, or chat with a Qwen text LLM (ChatML).",
         discussion: """
             Each input line is a user turn, or a command:
               /audio PATH   attach an audio to the next turn (repeatable; sent as
@@ -37,8 +37,14 @@ struct ChatCommand: ParsableCommand {
             generated ids (one JSON array per line) instead; --json prints one \
             JSON object per turn: {"query", "response", "ids", "stop"}.
 
+            A text-only Qwen LLM (Qwen2.5-Instruct converted from a GGUF) chats the same way \
+            without audio (/audio and --audio are refused); its system prompt defaults to its chat \
+            template's, it stops on its own <|im_end|>/<|endoftext|> ids, and the history window \
+            is 6144 tokens (or less, to fit its context).
+
             Examples:
               earshot chat --model qwen-audio-chat.q4m.ear
+              earshot chat --model qwen2.5-coder-1.5b-instruct.q8.ear --turn "Write a Python function that reverses a string."
               earshot chat --model m.ear --audio jfk.wav \\
                 --turn "What does the speaker say?" --turn "Summarise it."
               earshot chat --model m.ear --greedy --print-ids \\
@@ -47,8 +53,8 @@ struct ChatCommand: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
-    @Option(name: .long, help: "The system prompt.")
-    var system: String = "You are a helpful assistant."
+    @Option(name: .long, help: "The system prompt (default: the model's chat template's, else \"You are a helpful assistant.\").")
+    var system: String?
 
     @Option(name: .long, help: ArgumentHelp("One input line: a user turn or a /command (repeatable, in order).", valueName: "TEXT"))
     var turn: [String] = []
@@ -100,6 +106,11 @@ struct ChatCommand: ParsableCommand {
         let chat: Chat
         do { chat = try model.makeChat(system: system) } catch { throw fail(error) }
         if let first = options.unsupportedFlags(for: model.info.family).first { throw CLIFailure(command: "chat", message: first) }
+        let noAudio = model.info.takesAudio ? nil : "a \(model.info.family.displayName) model takes no audio (it is a text-only LLM)"
+        if let noAudio, !audio.isEmpty { throw CLIFailure(command: "chat", message: "--audio: " + noAudio) }
+        if let noAudio, lines.contains(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix("/audio") }) {
+            throw CLIFailure(command: "chat", message: "/audio: " + noAudio)
+        }
         var settings = chat.session.settings
         settings.reusesPrefix = !noCache
         settings.cachesAudio = !noCache
@@ -110,7 +121,7 @@ struct ChatCommand: ParsableCommand {
 
         let d = model.chatDefaults
         var opts = chat.defaultOptions
-        do { opts.sampling = try options.sampling(d) } catch let e as ValidationError { throw CLIFailure(command: "chat", message: e.message) }
+        do { opts.sampling = try options.sampling(d, family: model.info.family) } catch let e as ValidationError { throw CLIFailure(command: "chat", message: e.message) }
         opts.maxTokens = options.maxTokens ?? d.maxNewTokens
         opts.stopStrings = options.stop
 
@@ -142,6 +153,7 @@ struct ChatCommand: ParsableCommand {
                 }
                 switch parts[0] {
                 case "/audio":
+                    if let noAudio { try refuse("/audio: " + noAudio); continue }
                     guard !arg.isEmpty else { try refuse("/audio needs a PATH"); continue }
                     do {
                         let checked = try Self.checkedAudio(arg, interactive: interactive)
@@ -203,6 +215,7 @@ struct ChatCommand: ParsableCommand {
             }
             if !options.quiet {
                 printError(s.summary.split(separator: "\n").filter { !$0.contains("load") && !$0.contains("total") }
+                    .filter { model.info.takesAudio || !($0.contains("audio") || $0.contains("encode")) }
                     .map { $0.replacingOccurrences(of: "earshot:", with: "earshot[turn \(turnIndex)]:") }.joined(separator: "\n"))
             }
             turnIndex += 1

@@ -1,4 +1,5 @@
 // InspectReport: formats an opened EarFile for `earshot inspect` (text tables or JSON).
+import Earshot
 import EarshotFormat
 
 enum InspectReport {
@@ -9,6 +10,7 @@ enum InspectReport {
         let indexBytes = ear.fileSize - ear.dataOffset - ear.dataSize
         out += "file:     \(path) (\(human(ear.fileSize)), \(ear.fileSize) bytes)\n"
         out += "format:   .ear version \(ear.formatVersion); data region at \(ear.dataOffset), \(ear.dataSize) bytes; index \(indexBytes) bytes, checksum \(hex(ear.indexChecksum))\n"
+        if let family = family(ear) { out += "model:    \(family.displayName) (family \(family.rawValue))\n" }
 
         out += "\nmetadata (\(ear.metadata.keys.count) keys):\n"
         let keyWidth = ear.metadata.keys.map(\.count).max() ?? 0
@@ -51,6 +53,7 @@ enum InspectReport {
         parts.append("\"data_offset\":\(ear.dataOffset)")
         parts.append("\"data_size\":\(ear.dataSize)")
         parts.append("\"index_checksum\":\(q(hex(ear.indexChecksum)))")
+        parts.append("\"family\":\(family(ear).map { q($0.rawValue) } ?? "null")")
         parts.append("\"metadata\":\(ear.metadata.json)")
         let blobs = ear.blobs.map { b in
             "{\"name\":\(q(b.name)),\"compression\":\(q(b.compression.description)),\"offset\":\(b.offset),\"stored_size\":\(b.storedSize),\"raw_size\":\(b.rawSize),\"checksum\":\(q(hex(b.checksum)))}"
@@ -69,6 +72,9 @@ enum InspectReport {
     }
 
     // MARK: Helpers
+
+    /// The library's model family of the file (from its architecture and generation config), nil when unknown.
+    static func family(_ ear: EarFile) -> ModelFamily? { ModelFamily(file: ear) }
 
     struct Totals {
         struct Row { let dtype: EarDType; var tensors = 0; var values = 0; var bytes = 0 }

@@ -9,7 +9,7 @@ import Foundation
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run a raw Qwen-Audio prompt (task tags and <audio> tags) and print the generated text.",
+        abstract: "Run a raw Qwen-Audio prompt (task tags and <audio> tags), or a raw text-LLM prompt, and print the generated text.",
         discussion: """
             The prompt is tokenized with every special token allowed (the base-model / eval path). Each \
             <audio>PATH</audio> is read (PATH relative to the working directory), turned into a log-mel and \
@@ -17,6 +17,8 @@ struct RunCommand: ParsableCommand {
             are encoded as one padded batch, exactly like the reference. --audio PATH prepends \
             <audio>PATH</audio> to the prompt (repeatable, in order). Generation stops at <|endoftext|> or \
             after --max-tokens (never beyond the model's context).
+            On a text-only Qwen LLM (Qwen2 from a GGUF) the prompt is text and specials only (no audio; \
+            --audio is refused) and generation also stops at <|im_end|> and the model's eos.
 
             Output: the generated text on stdout; with --print-ids the generated ids as one JSON array \
             (the stop token included when it was generated).
@@ -83,6 +85,9 @@ struct RunCommand: ParsableCommand {
 
     private func runThrowing() throws {
         let model = try ModelOptions.open(self.model, command: "run", threads: threads, kv: kvCache)
+        if !audio.isEmpty && !model.info.takesAudio {
+            throw fail("--audio: a \(model.info.family.displayName) model takes no audio (it is a text-only LLM)")
+        }
         let session = model.makeSession()
         let text = audio.map { "<audio>\($0)</audio>" }.joined() + prompt
         let prepared: PreparedPrompt
@@ -91,7 +96,8 @@ struct RunCommand: ParsableCommand {
         let d = model.defaults
         var sampling = d.sampling(seed: seed)
         sampling.greedy = greedy
-        let options = GenerationOptions(sampling: sampling, maxTokens: maxTokens ?? d.maxNewTokens, stopIds: [d.eosTokenId])
+        if greedy && model.info.family == .qwenText { sampling.repetitionPenalty = 1 }   // plain argmax, as llama.cpp's greedy
+        let options = GenerationOptions(sampling: sampling, maxTokens: maxTokens ?? d.maxNewTokens, stopIds: model.stopIds)
 
         if let dump { try Self.prepareDirectory(dump) }
         var dumped: [(String, [Int])] = []

@@ -66,7 +66,13 @@ struct TokenizeCommand: ParsableCommand {
             if let tokenizer {
                 qwen = try QwenTokenizer(contentsOf: URL(fileURLWithPath: tokenizer))
             } else {
-                qwen = try QwenTokenizer(tiktoken: try EarFile(path: model!).blob(named: MetadataKeys.tokenizerBlob))
+                let ear = try EarFile(path: model!)
+                let blob = try ear.blob(named: MetadataKeys.tokenizerBlob)
+                if ModelFamily(file: ear) == .qwenText {   // a text LLM: its own specials (Qwen2's from the GGUF)
+                    qwen = try QwenTokenizer(tiktoken: blob, textSpecials: try ear.metadata.strings(MetadataKeys.specialTokens))
+                } else {
+                    qwen = try QwenTokenizer(tiktoken: blob)
+                }
             }
         } catch {
             throw fail("\(error)")

@@ -1,5 +1,7 @@
 // RealQwen2Tests (opt-in): the real Qwen2.5-Coder-1.5B-Instruct GGUF (Tools/get-qwen2.sh) — its tokenizer ranks
-// equal qwen.tiktoken, and converted `.ear` files (q8, q4) load and continue "def fibonacci(n):" sensibly.
+// equal qwen.tiktoken, and converted `.ear` files (q8, q4) load and continue "def fibonacci(n):" sensibly, and,
+// opened by the library as a text LLM (family qwen-text), answer a chat coding question with a greedy reply
+// that holds a Python function (Tools/qwen2/README.md).
 //
 //   Tools/get-qwen2.sh --convert q8,q4
 //   EARSHOT_QWEN2_GGUF=~/.cache/earshot/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf \
@@ -40,6 +42,28 @@ import EarshotTokenizer
             print("\(URL(fileURLWithPath: path).lastPathComponent): \(prompt)\(text)  [ids \(out.ids.prefix(12))…, \(String(format: "%.1f", Date().timeIntervalSince(started))) s]")
             #expect(text.contains("return"), "\(path): \(text)")
             #expect(text.contains("if n") && text.contains("n == 1"), "\(path): \(text)")   // base cases of the recursion
+        }
+    }
+
+    /// The library path a user takes: `EarshotModel` → `Chat` (ChatML, the template's system prompt, stop on
+    /// <|im_end|>), greedy, 160 tokens at most.
+    @Test(.enabled(if: !ears.isEmpty)) func chatAnswersACodingQuestion() throws {
+        for path in Self.ears {
+            let model = try EarshotModel(path: path)
+            #expect(model.info.family == .qwenText && model.info.chats && !model.info.takesAudio)
+            #expect(model.defaultSystem == "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.")
+            let chat = try model.makeChat()
+            var options = chat.defaultOptions
+            options.sampling = SamplingParameters(greedy: true)
+            options.maxTokens = 160
+            let reply = try chat.send("Write a Python function that reverses a string.", options: options)
+            let s = reply.generation.stats
+            print("\(URL(fileURLWithPath: path).lastPathComponent): \(reply.response)\n[\(reply.promptIds.count) prompt tokens, "
+                  + "\(reply.generation.ids.count) generated, stop: \(reply.generation.stopReason), "
+                  + String(format: "prefill %.1f tok/s, decode %.2f tok/s]", s.prefillTokensPerSecond, s.decodeTokensPerSecond))
+            #expect(reply.response.contains("def ") && reply.response.contains("return"), "\(path): \(reply.response)")
+            #expect(reply.response.contains("[::-1]") || reply.response.contains("reversed("), "\(path): \(reply.response)")
+            #expect(!reply.response.contains("<|im_end|>") && !reply.response.contains("<|im_start|>"))
         }
     }
 }

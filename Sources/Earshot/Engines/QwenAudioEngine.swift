@@ -107,10 +107,13 @@ struct QwenStepDecoder: StepDecoder {
     }
 }
 
-/// `StreamingDecoder` as the loop's text stream.
+/// `StreamingDecoder` as the loop's text stream. `paddingFrom`: ids from there on are embedding rows without
+/// a token (a text LLM's vocabulary padding, e.g. Qwen2's 151,665 … 151,935): they stream as no text.
 struct QwenTextStream: TextStream {
     var decoder: StreamingDecoder
+    var paddingFrom: Int? = nil
     mutating func append(_ id: Int) throws(EarshotError) -> String {
+        if let p = paddingFrom, id >= p { return "" }
         do { return try decoder.append(id) } catch { throw .tokenizer(error) }
     }
     mutating func finish() -> String { decoder.finish() }

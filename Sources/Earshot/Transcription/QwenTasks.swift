@@ -216,6 +216,8 @@ extension Session {
                 return try transcribeWhisper(audio, options: options, engine: e, cancel: cancel, onEvent: onEvent)
             case .qwenAudio:
                 return try transcribeQwen(audio, options: options, cancel: cancel, onEvent: onEvent)
+            case .qwenText:
+                throw .unsupported(family: model.info.family, what: "transcribe audio (it is a text-only LLM; use generate or chat)")
             }
         }
     }
