@@ -106,6 +106,7 @@ public func cModelGetInfo(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<e
         case .whisper: info.family = EARSHOT_FAMILY_WHISPER
         case .qwenAudio: info.family = EARSHOT_FAMILY_QWEN_AUDIO
         case .qwenAudioChat: info.family = EARSHOT_FAMILY_QWEN_AUDIO_CHAT
+        case .qwenText: info.family = EARSHOT_FAMILY_QWEN_TEXT
         }
         info.family_name = box.familyName.const
         info.architecture = box.architecture.const

@@ -91,7 +91,8 @@ typedef enum earshot_status {
 typedef enum earshot_family {
     EARSHOT_FAMILY_WHISPER = 0,
     EARSHOT_FAMILY_QWEN_AUDIO = 1,
-    EARSHOT_FAMILY_QWEN_AUDIO_CHAT = 2
+    EARSHOT_FAMILY_QWEN_AUDIO_CHAT = 2,
+    EARSHOT_FAMILY_QWEN_TEXT = 3 /* a text-only Qwen/Qwen2 LLM (from GGUF): chat turns without audio */
 } earshot_family;
 
 /* Tasks. EARSHOT_TASK_CHAT is not a run task (use earshot_session_chat); it appears in the info mask. */
