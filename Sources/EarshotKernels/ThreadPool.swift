@@ -92,7 +92,8 @@ private final class PoolCore: @unchecked Sendable {
     // Written by the caller before `generation` is bumped, read by workers after they see the bump.
     private nonisolated(unsafe) var job: ((Int) -> Void)?
     private nonisolated(unsafe) var jobCount = 0
-    private nonisolated(unsafe) var helpersWanted = 0
+    // Atomic: a worker that woke for an earlier region reads it while the caller sets up the next one.
+    private let helpersWanted = Atomic<Int>(0)
 
     init(threads: Int) {
         threadCount = Swift.max(1, threads)
@@ -126,7 +127,7 @@ private final class PoolCore: @unchecked Sendable {
         withoutActuallyEscaping(body) { esc in
             job = esc
             jobCount = count
-            helpersWanted = p - 1
+            helpersWanted.store(p - 1, ordering: .relaxed)
             nextIndex.store(0, ordering: .sequentiallyConsistent)
             finished.store(0, ordering: .sequentiallyConsistent)
             joined.store(0, ordering: .sequentiallyConsistent)
@@ -168,7 +169,7 @@ private final class PoolCore: @unchecked Sendable {
             }
             seen = generation.load(ordering: .acquiring)
             if stopping.load(ordering: .sequentiallyConsistent) { return }
-            guard index < helpersWanted, tryJoin() else { continue }
+            guard index < helpersWanted.load(ordering: .relaxed), tryJoin() else { continue }
             runShare()  // releases its reference to the job before signalling completion
             finished.add(1, ordering: .releasing)
         }
