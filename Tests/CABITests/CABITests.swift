@@ -263,8 +263,7 @@ enum CABIError: Error { case status(earshot_status, String) }
         let cc = try CLIRunner.run(program: URL(fileURLWithPath: "/usr/bin/cc"), args)
         #expect(cc.exitCode == 0, "\(cc)")
         guard cc.exitCode == 0 else { return }
-        // LeakSanitizer on, with one suppression: the thread pool of a model opened with a thread count is
-        // never freed (Tests/CABI/lsan.supp says why); any other leak fails the run.
+        // LeakSanitizer on (suppressions in Tests/CABI/lsan.supp: none today); any leak fails the run.
         let supp = CABI.root.appendingPathComponent("Tests/CABI/lsan.supp").path
         let run = try CLIRunner.run(program: URL(fileURLWithPath: exe), [try TinyWhisperEar.path(), try TinyEarModel.path(), CABI.jfk],
                                     environment: ["ASAN_OPTIONS": "detect_leaks=1", "LSAN_OPTIONS": "suppressions=\(supp):print_suppressions=0"],

@@ -37,9 +37,8 @@
  *   - Every function may be called from any thread.
  *   - A model may be shared by any number of sessions and threads. Sessions of one model take turns on it,
  *     one compute step (an encoder pass, a prefill, one decode step) at a time; each model owns its kernel
- *     threads (earshot_model_options.threads). Known limitation: a model opened with threads = N > 0 keeps
- *     its N - 1 worker threads (idle, asleep) until the process exits, even after close; open each model once
- *     and share it (threads = 0 uses one process-wide pool).
+ *     threads (earshot_model_options.threads): a model opened with threads = N > 0 starts N - 1 worker
+ *     threads, which end when the model is closed (threads = 0 uses one process-wide pool).
  *   - A session runs one job at a time: a second call on the same session from another thread waits for
  *     the first to finish. For parallel work use one session per thread.
  *   - earshot_session_cancel may be called from any thread while a job runs on the session; the job stops
