@@ -19,6 +19,9 @@ public struct TranscriptionRequest: Sendable {
     public var temperature: Double?
     public var words = false
     public var segments = false
+    /// Extensions (whisper.cpp's server has the like): the fallback step (0: no fallback) and tokens per window.
+    public var temperatureIncrement: Double?
+    public var maxTokens: Int?
 
     /// Reads the form's fields; unknown fields are ignored, as OpenAI does, but known ones are checked.
     public static func parse(_ parts: [MultipartPart]) throws(APIError) -> TranscriptionRequest {
@@ -58,6 +61,18 @@ public struct TranscriptionRequest: Sendable {
                     throw .badRequest("temperature '\(s.prefix(40))' must be a number from 0 to 1", param: "temperature")
                 }
                 r.temperature = t
+            case "temperature_inc":
+                let s = try text(p)
+                guard let t = Double(s), t.isFinite, (0...1).contains(t) else {
+                    throw .badRequest("temperature_inc '\(s.prefix(40))' must be a number from 0 to 1", param: "temperature_inc")
+                }
+                r.temperatureIncrement = t
+            case "max_tokens":
+                let s = try text(p)
+                guard let n = Int(s), (1...448).contains(n) else {
+                    throw .badRequest("max_tokens '\(s.prefix(40))' must be a whole number from 1 to 448 (tokens per window)", param: "max_tokens")
+                }
+                r.maxTokens = n
             case "timestamp_granularities[]", "timestamp_granularities":
                 switch try text(p) {
                 case "word": r.words = true
@@ -112,13 +127,14 @@ extension EarshotServer {
         if translate { o.task = .translate(target: "en") }
         o.initialPrompt = form.prompt
         o.wordTimestamps = form.words
-        if let t = form.temperature {
-            if model.info.family == .whisper {
-                // OpenAI's rule: start at `temperature`, fall back upwards in steps of 0.2.
-                o.temperatures = t == 0 ? o.temperatures : Array(stride(from: t, through: 1.0, by: 0.2))
-            } else if t > 0 {
-                o.sampling = SamplingParameters(temperature: Float(t), seed: 1234)
-            }
+        o.maxNewTokens = form.maxTokens
+        let t = form.temperature ?? 0
+        if model.info.family == .whisper {
+            // OpenAI's rule: start at `temperature`, fall back upwards (in steps of 0.2, or `temperature_inc`; 0: never).
+            let step = form.temperatureIncrement ?? 0.2
+            o.temperatures = step == 0 ? [t] : Array(stride(from: t, through: 1.0 + 1e-9, by: step))
+        } else if t > 0 {
+            o.sampling = SamplingParameters(temperature: Float(t), seed: 1234)
         }
         return o
     }

@@ -38,6 +38,15 @@ struct UploadForm {
     mutating func field(_ name: String, _ value: String) {
         data.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8))
     }
+    /// A form whose decoding is fast on the random tiny Whisper (no fallback, 8 tokens per window).
+    static func quick(_ bytes: Data = TestModels.jfkBytes) -> UploadForm {
+        var f = UploadForm()
+        f.file(bytes)
+        f.field("temperature_inc", "0")
+        f.field("max_tokens", "8")
+        return f
+    }
+
     mutating func file(_ bytes: Data, name: String = "file", filename: String = "jfk.wav") {
         data.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(filename)\"\r\nContent-Type: audio/wav\r\n\r\n".utf8))
         data.append(bytes)
