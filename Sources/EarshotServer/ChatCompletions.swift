@@ -298,13 +298,25 @@ extension EarshotServer {
                 defer { Task { await pool.release(slot) } }
                 try await writer.write(first)
                 var reply: ChatReply?
+                // One token is held back: the reply rule drops the last token of a reply cut by max_tokens,
+                // and the streamed text must add up to the same content as the non-streamed reply.
+                var held = "", emitted = ""
                 do {
                     for try await e in stream {
                         switch e {
                         case .token(let t):
                             if Chat.stopIds.contains(t.id) || t.text.isEmpty { continue }
-                            try await writer.write(chunk(content: t.text, finish: nil))
-                        case .done(let d): reply = d
+                            if !held.isEmpty {
+                                try await writer.write(chunk(content: held, finish: nil))
+                                emitted += held
+                            }
+                            held = t.text
+                        case .done(let d):
+                            reply = d
+                            let trim = { (s: String) in s.trimmingCharacters(in: .whitespacesAndNewlines) }
+                            if !held.isEmpty, trim(emitted + held) == d.response {
+                                try await writer.write(chunk(content: held, finish: nil))
+                            }
                         }
                         if Date() > deadline { throw APIError(.gatewayTimeout, "the request took longer than \(timeout) s", type: "server_error", code: "timeout") }
                     }
