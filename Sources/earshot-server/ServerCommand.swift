@@ -7,23 +7,26 @@ import Foundation
 import Hummingbird
 import Logging
 
+@main
 struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "earshot-server",
         abstract: "An OpenAI-compatible HTTP server for one Earshot model (Whisper, Qwen-Audio, Qwen-Audio-Chat).",
         discussion: """
-        Endpoints: GET /health, GET /v1/models, GET /metrics (Prometheus), POST /v1/audio/transcriptions and
-        /v1/audio/translations (multipart/form-data as OpenAI's API), POST /v1/chat/completions (Qwen-Audio models;
-        user content parts {"type":"text"} and {"type":"input_audio","input_audio":{"data":<base64>,"format":"wav"}},
-        "stream": true for server-sent events). /v1/models says which endpoints the loaded model serves.
+        Endpoints: GET /health, GET /v1/models, GET /metrics (Prometheus), POST /v1/audio/transcriptions and \
+        /v1/audio/translations (multipart/form-data as in OpenAI's API), POST /v1/chat/completions (Qwen-Audio \
+        models; user content parts {"type":"text"} and {"type":"input_audio","input_audio":{"data":<base64>,\
+        "format":"wav"}}; "stream": true for server-sent events). /v1/models says which endpoints the loaded \
+        model serves.
+
+        It binds 127.0.0.1 unless --host says otherwise; with --api-key every request but /health needs \
+        'Authorization: Bearer KEY'. Audio comes only from request bodies: no request can make it read a file. \
+        SIGTERM/SIGINT finish the requests in flight and exit 0. Docs/server.md has curl examples.
 
         Examples:
           earshot-server --model whisper-base.q8.ear
-          earshot-server --model qwen-audio-chat.q4m.ear --host 0.0.0.0 --port 9000 --parallel 2 --api-key SECRET
-          curl -F file=@jfk.wav -F model=whisper http://127.0.0.1:8080/v1/audio/transcriptions
-
-        It binds 127.0.0.1 unless --host says otherwise; with --api-key every request but /health needs
-        'Authorization: Bearer KEY'. Audio comes only from request bodies: no request can make it read a file.
+          earshot-server --model qwen-audio-chat.q4m.ear --host 0.0.0.0 --parallel 2 --api-key SECRET
+          curl -F file=@jfk.wav http://127.0.0.1:8080/v1/audio/transcriptions
         """)
 
     @Option(name: [.short, .long], help: "The .ear model to serve.")
@@ -107,4 +110,3 @@ struct ServerCommand: AsyncParsableCommand {
     }
 }
 
-await ServerCommand.main()
