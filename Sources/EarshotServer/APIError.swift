@@ -40,7 +40,7 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
             "message": message, "type": type,
             "param": param.map { $0 as Any } ?? NSNull(), "code": code.map { $0 as Any } ?? NSNull(),
         ]]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -64,7 +64,8 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         case .prompt, .contextFull:
             return APIError(.badRequest, error.description, param: param ?? "messages", code: "context_length_exceeded")
         case .tokenizer, .whisperTokenizer:
-            return APIError(.badRequest, error.description, param: param, code: "invalid_text")
+            // User text is tokenized with specials disallowed and cannot fail; this is the model's output.
+            return APIError(.internalServerError, error.description, type: "server_error", code: "decode_error")
         case .cancelled:
             return APIError(.serviceUnavailable, "the request was cancelled", type: "server_error", code: "cancelled")
         default:
