@@ -10,6 +10,9 @@ import HTTPTypes
 import HummingbirdTesting
 import NIOCore
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite(.serialized) struct ChatServerTests {
     static let q1 = "What does the speaker say?", q2 = "Summarise it in three words."
@@ -139,6 +142,51 @@ import Testing
             var p = UploadForm(); p.file(TestModels.jfkBytes); p.field("prompt", "names")
             let refused = try await client.post("/v1/audio/transcriptions", form: p)
             #expect(refused.status == .badRequest && refused.errorCode == "unsupported", "\(refused.text)")
+        }
+    }
+}
+
+/// A client that goes away mid-stream: the server must stop generating and free the session.
+@Suite(.serialized) struct DisconnectTests {
+    @Test func clientDisconnectCancelsTheStream() async throws {
+        try await withServer(TestModels.qwen, configure: { $0.maxTokens = 4096 }) { server, client in
+            let port = try #require(client.port)
+            let body = try JSONSerialization.data(withJSONObject: [
+                "messages": [["role": "user", "content": "Tell a very long story."]], "max_tokens": 4000, "temperature": 0, "stream": true,
+            ] as [String: Any])
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            #expect(fd >= 0)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = in_port_t(UInt16(port).bigEndian)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            #expect(connected == 0)
+            let request = Data("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body
+            _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            // Read until two SSE events have arrived (the role chunk and a token), then hang up.
+            var received = Data()
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while received.count < 1 << 20, String(decoding: received, as: UTF8.self).components(separatedBy: "data: ").count < 3 {
+                let n = recv(fd, &buffer, buffer.count, 0)
+                if n <= 0 { break }
+                received.append(contentsOf: buffer[0..<n])
+            }
+            close(fd)
+            #expect(String(decoding: received, as: UTF8.self).contains("text/event-stream"))
+            // The generation stops (counted as cancelled) and the session is free again, well before 4000 tokens.
+            var waited = 0
+            while waited < 100 {
+                let busy = await server.pool.busy
+                if server.metrics.cancelledRequests > 0 && busy == 0 { break }
+                try await Task.sleep(nanoseconds: 100_000_000)
+                waited += 1
+            }
+            #expect(server.metrics.cancelledRequests == 1)
+            let busy = await server.pool.busy
+            #expect(busy == 0)
         }
     }
 }
