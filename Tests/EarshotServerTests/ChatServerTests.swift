@@ -190,3 +190,50 @@ import Glibc
         }
     }
 }
+
+@Suite(.serialized) struct SlotRoutingTests {
+    func reply(_ r: TestResponse) -> String? {
+        (((r.object?["choices"] as? [[String: Any]])?.first?["message"]) as? [String: Any])?["content"] as? String
+    }
+    func cached(_ r: TestResponse) -> Int? {
+        ((r.object?["usage"] as? [String: Any])?["prompt_tokens_details"] as? [String: Any])?["cached_tokens"] as? Int
+    }
+
+    @Test func theNextTurnGoesToTheSlotHoldingItsConversation() async throws {
+        try await withServer(TestModels.qwen, configure: { $0.parallel = 2 }) { _, client in
+            let base: [String: Any] = ["max_tokens": 4, "temperature": 0]
+            // Another conversation first takes slot 0; ours then takes the empty slot 1. Slot 0 is now the
+            // least recently used, which a request without a held conversation would get.
+            var b = base; b["messages"] = [["role": "user", "content": "Something else entirely."]]
+            let other = try await client.post("/v1/chat/completions", json: b)
+            #expect(other.status == .ok && cached(other) == 0)
+            var a = base; a["messages"] = [userMessage("What does the speaker say?")]
+            let r1 = try await client.post("/v1/chat/completions", json: a)
+            #expect(r1.status == .ok && cached(r1) == 0, "\(r1.text)")
+            // Turn 2 of the first conversation finds its whole history in the first slot's KV cache.
+            var a2 = base
+            a2["messages"] = [userMessage("What does the speaker say?"), ["role": "assistant", "content": reply(r1) ?? ""],
+                              ["role": "user", "content": "And then?"]]
+            let r2 = try await client.post("/v1/chat/completions", json: a2)
+            let prompt1 = (r1.object?["usage"] as? [String: Any])?["prompt_tokens"] as? Int ?? 0
+            #expect(r2.status == .ok && (cached(r2) ?? 0) > prompt1, "cached \(cached(r2) ?? -1), turn 1 prompt \(prompt1)")
+        }
+    }
+
+    @Test func aRequestOverItsTimeIsCancelledWith504() async throws {
+        try await withServer(TestModels.qwen, configure: { $0.requestTimeoutSeconds = 0.3 }) { server, client in
+            let r = try await client.post("/v1/chat/completions", json: [
+                "messages": [["role": "user", "content": "Tell a very long story."]], "max_tokens": 4000, "temperature": 0,
+            ] as [String: Any])
+            #expect(r.status == .gatewayTimeout && r.errorCode == "timeout", "\(r.status) \(r.text)")
+            var waited = 0
+            while waited < 100 {
+                if await server.pool.busy == 0 { break }
+                try await Task.sleep(nanoseconds: 100_000_000)
+                waited += 1
+            }
+            let busy = await server.pool.busy
+            #expect(busy == 0)
+        }
+    }
+}
