@@ -36,6 +36,7 @@ public final class EarshotServer: Sendable {
             e.append("/v1/audio/translations")
         }
         if model.info.chats { e.append("/v1/chat/completions") }
+        if model.info.family != .whisper { e.append("/v1/audio/tasks") }
         return e
     }
 
@@ -51,6 +52,7 @@ public final class EarshotServer: Sendable {
         router.post("/v1/audio/transcriptions") { request, _ in try await self.transcriptions(request, translate: false) }
         router.post("/v1/audio/translations") { request, _ in try await self.transcriptions(request, translate: true) }
         router.post("/v1/chat/completions") { request, _ in try await self.chatCompletions(request) }
+        router.post("/v1/audio/tasks") { request, _ in try await self.audioTasks(request) }
         return router
     }
 
@@ -177,7 +179,7 @@ struct ServerMiddleware: RouterMiddleware {
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let endpoint = ["/health", "/v1/health", "/v1/models", "/metrics", "/v1/audio/transcriptions", "/v1/audio/translations",
-                        "/v1/chat/completions"].contains(path) ? path : "other"
+                        "/v1/chat/completions", "/v1/audio/tasks"].contains(path) ? path : "other"
         server.metrics.request(endpoint: endpoint, status: Int(response.status.code), seconds: seconds)
         let tokens = response.headers[HTTPField.Name("x-earshot-tokens")!].map { " tokens=\($0)" } ?? ""
         server.logger.info("\(request.method) \(path) \(response.status.code) \(String(format: "%.3f", seconds))s\(tokens)")

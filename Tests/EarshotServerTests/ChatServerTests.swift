@@ -138,10 +138,41 @@ import Glibc
             let r = try await client.post("/v1/audio/transcriptions", form: f)
             #expect(r.status == .ok, "\(r.text)")
             #expect(r.object?["text"] as? String == full.text)
-            #expect(server.endpoints == ["/v1/audio/transcriptions", "/v1/audio/translations", "/v1/chat/completions"])
+            #expect(server.endpoints == ["/v1/audio/transcriptions", "/v1/audio/translations", "/v1/chat/completions", "/v1/audio/tasks"])
             var p = UploadForm(); p.file(TestModels.jfkBytes); p.field("prompt", "names")
             let refused = try await client.post("/v1/audio/transcriptions", form: p)
             #expect(refused.status == .badRequest && refused.errorCode == "unsupported", "\(refused.text)")
+        }
+    }
+}
+
+/// The base model's task prompts through /v1/audio/tasks.
+@Suite(.serialized) struct AudioTaskTests {
+    @Test func captionEqualsTheLibrary() async throws {
+        let samples = try AudioLoader.load(TestModels.jfk.path).samples
+        let session = TestModels.qwen.makeSession()
+        var options = session.defaultOptions(for: .caption(style: .clotho))
+        options.sampling = .greedy
+        options.maxTokens = 6
+        let expected = try session.run(.caption(style: .clotho), audio: AudioInput.samples(samples, name: "jfk"), options: options, cancel: nil)
+        try await withServer(TestModels.qwen) { _, client in
+            var f = UploadForm(); f.file(TestModels.jfkBytes); f.field("task", "caption"); f.field("max_tokens", "6")
+            let r = try await client.post("/v1/audio/tasks", form: f)
+            #expect(r.status == .ok, "\(r.text)")
+            #expect(r.object?["text"] as? String == expected.text.trimmingCharacters(in: .whitespacesAndNewlines))
+            #expect((r.object?["usage"] as? [String: Any])?["completion_tokens"] as? Int == expected.stats.generatedTokens)
+            #expect((r.object?["windows"] as? [[String: Any]])?.count == expected.windows.count)
+            var bad = UploadForm(); bad.file(TestModels.jfkBytes); bad.field("task", "dance")
+            let refused = try await client.post("/v1/audio/tasks", form: bad)
+            #expect(refused.status == .badRequest && refused.error?["param"] as? String == "task")
+            var ask = UploadForm(); ask.file(TestModels.jfkBytes); ask.field("task", "ask")
+            let noQuestion = try await client.post("/v1/audio/tasks", form: ask)
+            #expect(noQuestion.status == .badRequest && noQuestion.error?["param"] as? String == "question")
+        }
+        try await withServer(TestModels.whisper) { _, client in
+            var f = UploadForm(); f.file(TestModels.jfkBytes); f.field("task", "caption")
+            let r = try await client.post("/v1/audio/tasks", form: f)
+            #expect(r.status == .badRequest && r.errorCode == "unsupported")
         }
     }
 }
