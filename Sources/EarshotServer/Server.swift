@@ -45,6 +45,7 @@ public final class EarshotServer: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: ServerMiddleware(server: self))
+        router.get("/") { _, _ in self.text(WebPage.html, contentType: "text/html; charset=utf-8") }
         router.get("/health") { _, _ in self.health() }
         router.get("/v1/health") { _, _ in self.health() }
         router.get("/v1/models") { _, _ in self.models() }
@@ -155,7 +156,7 @@ struct ServerMiddleware: RouterMiddleware {
         let path = request.uri.path
         var response: Response
         do {
-            if let key = server.configuration.apiKey, path != "/health", path != "/v1/health" {
+            if let key = server.configuration.apiKey, path != "/health", path != "/v1/health", path != "/" {
                 guard Self.authorized(request.headers[.authorization], key: key) else {
                     throw APIError(.unauthorized, "a valid API key is required: send the header 'Authorization: Bearer <key>'",
                                    type: "authentication_error", code: "invalid_api_key")
@@ -178,7 +179,7 @@ struct ServerMiddleware: RouterMiddleware {
             response = APIError(.internalServerError, "internal error: \(error)", type: "server_error", code: "internal_error").response
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let endpoint = ["/health", "/v1/health", "/v1/models", "/metrics", "/v1/audio/transcriptions", "/v1/audio/translations",
+        let endpoint = ["/", "/health", "/v1/health", "/v1/models", "/metrics", "/v1/audio/transcriptions", "/v1/audio/translations",
                         "/v1/chat/completions", "/v1/audio/tasks"].contains(path) ? path : "other"
         server.metrics.request(endpoint: endpoint, status: Int(response.status.code), seconds: seconds)
         let tokens = response.headers[HTTPField.Name("x-earshot-tokens")!].map { " tokens=\($0)" } ?? ""

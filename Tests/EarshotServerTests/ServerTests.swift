@@ -143,6 +143,11 @@ import Testing
             #expect(right.status == .ok)
             let health = try await client.get("/health")
             #expect(health.status == .ok)
+            // The page loads without the key (it asks for it); what it calls does not.
+            let page = try await client.get("/")
+            #expect(page.status == .ok && page.headers[.contentType] == "text/html; charset=utf-8")
+            #expect(page.text.contains("<title>Earshot</title>") && page.text.contains("/v1/audio/transcriptions"))
+            #expect(!page.text.contains("http://") && !page.text.contains("https://"), "the page must load nothing from elsewhere")
         }
     }
 
