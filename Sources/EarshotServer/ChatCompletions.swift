@@ -283,7 +283,8 @@ extension EarshotServer {
             await pool.release(slot)
             throw error
         }
-        let modelID = self.modelID, pool = self.pool, timeout = configuration.requestTimeoutSeconds
+        let modelID = self.modelID, timeout = configuration.requestTimeoutSeconds
+        let lease = SlotLease(pool: pool, slot: slot)
         @Sendable func chunk(content: String?, role: Bool = false, finish: String?) -> ByteBuffer {
             var delta: [String: Any] = [:]
             if role { delta["role"] = "assistant" }
@@ -295,7 +296,7 @@ extension EarshotServer {
         let body = ResponseBody { writer in
             let deadline = Date().addingTimeInterval(timeout)
             do {
-                defer { Task { await pool.release(slot) } }
+                defer { lease.release() }
                 try await writer.write(first)
                 var reply: ChatReply?
                 // One token is held back: the reply rule drops the last token of a reply cut by max_tokens,

@@ -6,11 +6,17 @@ import Earshot
 import Foundation
 
 /// One session and what its KV cache last held.
-public final class Slot: @unchecked Sendable {   // `conversationKey` is touched only by the slot's holder
+public final class Slot: @unchecked Sendable {   // `conversationKey` guarded by `lock`
     public let id: Int
     public let session: Session
-    /// The conversation (content hash of the history + reply) whose KV rows the session holds.
-    var conversationKey: UInt64?
+    private let lock = NSLock()
+    private var _conversationKey: UInt64?
+    /// The conversation (content hash of the history + reply) whose KV rows the session holds. A cancelled
+    /// turn's generation thread may still write it after the slot was handed on, hence the lock.
+    var conversationKey: UInt64? {
+        get { lock.lock(); defer { lock.unlock() }; return _conversationKey }
+        set { lock.lock(); _conversationKey = newValue; lock.unlock() }
+    }
 
     init(id: Int, session: Session) {
         self.id = id
@@ -77,4 +83,30 @@ public actor SlotPool {
         guard let i = waiters.firstIndex(where: { $0.id == id }) else { return }
         waiters.remove(at: i).continuation.resume(throwing: CancellationError())
     }
+}
+
+/// A slot held by a streamed response: given back once, when the stream ends — or, should the response
+/// never be written (the client gone before its head), when the response is dropped.
+final class SlotLease: @unchecked Sendable {   // `released` guarded by `lock`
+    let pool: SlotPool
+    let slot: Slot
+    private let lock = NSLock()
+    private var released = false
+
+    init(pool: SlotPool, slot: Slot) {
+        self.pool = pool
+        self.slot = slot
+    }
+
+    func release() {
+        lock.lock()
+        let first = !released
+        released = true
+        lock.unlock()
+        guard first else { return }
+        let (pool, slot) = (self.pool, self.slot)
+        Task { await pool.release(slot) }
+    }
+
+    deinit { release() }
 }
