@@ -108,6 +108,10 @@ import Glibc
             tooMany["max_tokens"] = 10_000_000
             let tm = try await client.post("/v1/chat/completions", json: tooMany)
             #expect(tm.status == .badRequest && tm.error?["param"] as? String == "max_tokens")
+            // A prompt longer than the model's context: 400 saying so, not a crash.
+            let long = String(repeating: "word ", count: 20_000)
+            let tl = try await client.post("/v1/chat/completions", json: request([["role": "user", "content": long]]))
+            #expect(tl.status == .badRequest && tl.errorCode == "context_length_exceeded", "\(tl.status) \(tl.text.prefix(300))")
             var badStream = request([["role": "user", "content": "a"]])
             badStream["stream"] = "yes"
             let bs = try await client.post("/v1/chat/completions", json: badStream)
