@@ -49,11 +49,16 @@ let package = Package(
         // The C ABI, declared by Sources/CEarshot/include/earshot.h (Docs/c-api.md). SwiftPM names it
         // libEarshotC.so (the product name "earshot" is the CLI's); Tools/install.sh installs it as libearshot.so.
         .library(name: "EarshotC", type: .dynamic, targets: ["EarshotC"]),
+        // The OpenAI-compatible HTTP server (its dependencies stay out of the library and the CLI).
+        .executable(name: "earshot-server", targets: ["earshot-server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // `swift package generate-documentation --target Earshot` (DocC catalog: Sources/Earshot/Earshot.docc).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // earshot-server only: Hummingbird 2 (SwiftNIO), swift-log.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // System libraries (module maps + pkg-config).
@@ -118,6 +123,17 @@ let package = Package(
         // Speed and memory of the Silero VAD and the pause-aligned window planner on long files.
         .executableTarget(name: "vad-bench", dependencies: ["Earshot", "EarshotAudio", "EarshotModels", "EarshotKernels"], path: "Tools/vad/bench"),
 
+        // The OpenAI-compatible server: request/response types, limits, slots and handlers (a library, so the
+        // tests drive it in-process), and the thin executable that parses flags and runs it.
+        .target(name: "EarshotServer",
+                dependencies: ["Earshot", "EarshotAudio",
+                               .product(name: "Hummingbird", package: "hummingbird"),
+                               .product(name: "Logging", package: "swift-log")]),
+        .executableTarget(name: "earshot-server",
+                          dependencies: ["EarshotServer", "Earshot",
+                                         .product(name: "Hummingbird", package: "hummingbird"),
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
         // Tests.
         // A child process for the signal, fault and full-disk tests (Tools/test-probe/main.swift).
         .executableTarget(name: "earshot-test-probe", dependencies: ["EarshotFormat"], path: "Tools/test-probe"),
@@ -135,5 +151,8 @@ let package = Package(
         .testTarget(name: "EarshotTests", dependencies: ["Earshot", "EarshotTestSupport"]),
         .testTarget(name: "EarshotCLITests", dependencies: ["EarshotTestSupport"]),
         .testTarget(name: "CABITests", dependencies: ["EarshotC", "CEarshot", "Earshot", "EarshotTestSupport"]),
+        .testTarget(name: "EarshotServerTests",
+                    dependencies: ["EarshotServer", "Earshot", "EarshotTestSupport",
+                                   .product(name: "HummingbirdTesting", package: "hummingbird")]),
     ]
 )

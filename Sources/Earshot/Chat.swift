@@ -18,6 +18,13 @@ public struct ChatAudio: Sendable, Equatable {
     let key: String
     /// Tokens of its span.
     public let spanTokens: Int
+    /// Where to read it again when neither the audio cache nor the KV cache holds it (nil: the file `name`).
+    var source: AudioInput? = nil
+
+    /// Equal when they name the same audio content and span (where it would be re-read from is not compared).
+    public static func == (a: ChatAudio, b: ChatAudio) -> Bool {
+        a.name == b.name && a.key == b.key && a.spanTokens == b.spanTokens
+    }
 }
 
 /// One finished exchange.
@@ -123,7 +130,7 @@ public final class Chat: @unchecked Sendable {   // state guarded by `lock`; tur
             let (p, s) = try session.prepareAudio(a)
             prepared[p.key] = p
             stats.add(s)
-            turnAudios.append(ChatAudio(name: a.name, key: p.key, spanTokens: p.spanTokens))
+            turnAudios.append(ChatAudio(name: a.name, key: p.key, spanTokens: p.spanTokens, source: a))
         }
         func content(_ t: ChatTurn) -> ChatContent {
             ChatContent(audios: t.audios.map { (name: $0.name, spanTokens: $0.spanTokens) }, text: t.text, textMode: .none)
@@ -138,7 +145,7 @@ public final class Chat: @unchecked Sendable {   // state guarded by `lock`; tur
         var list: [PreparedAudio] = []
         for a in keptAudios {
             if let p = prepared[a.key] { list.append(p); continue }
-            list.append(PreparedAudio(key: a.key, spanTokens: a.spanTokens, mel: nil, span: nil, source: .file(a.name)))
+            list.append(PreparedAudio(key: a.key, spanTokens: a.spanTokens, mel: nil, span: nil, source: a.source ?? .file(a.name)))
         }
         var p = PreparedPrompt(ids: chat.ids, audios: list)
         p.stats = stats

@@ -1,0 +1,107 @@
+// Helpers of the server tests: the tiny models loaded once, a server on a loopback port, multipart and
+// JSON request builders, and readers of OpenAI error objects and SSE streams.
+import Earshot
+import EarshotServer
+import EarshotTestSupport
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+
+enum TestModels {
+    static let whisper: EarshotModel = try! EarshotModel(path: try! TinyWhisperEar.path(), options: ModelOptions(threads: 1))
+    static let qwen: EarshotModel = try! EarshotModel(path: try! TinyEarModel.path(), options: ModelOptions(threads: 1))
+    static let jfk = Fixtures.url("audio/jfk.wav")
+    static let jfkBytes = try! Data(contentsOf: jfk)
+}
+
+/// Runs `body` against a live server (real HTTP on a loopback port) for `model`.
+func withServer<R>(_ model: EarshotModel, configure: (inout ServerConfiguration) -> Void = { _ in },
+                   _ body: @Sendable (EarshotServer, any TestClientProtocol) async throws -> R) async throws -> R {
+    var c = ServerConfiguration()
+    c.port = 0
+    configure(&c)
+    var logger = Logger(label: "earshot-server-test")
+    logger.logLevel = .warning
+    let server = try EarshotServer(model: model, configuration: c, logger: logger)
+    let app = Application(router: server.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
+    return try await app.test(.live) { client in try await body(server, client) }
+}
+
+/// A multipart/form-data body.
+struct UploadForm {
+    let boundary = "earshot-test-\(UUID().uuidString)"
+    var data = Data()
+
+    mutating func field(_ name: String, _ value: String) {
+        data.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8))
+    }
+    /// A form whose decoding is fast on the random tiny Whisper (no fallback, 8 tokens per window).
+    static func quick(_ bytes: Data = TestModels.jfkBytes) -> UploadForm {
+        var f = UploadForm()
+        f.file(bytes)
+        f.field("temperature_inc", "0")
+        f.field("max_tokens", "8")
+        return f
+    }
+
+    mutating func file(_ bytes: Data, name: String = "file", filename: String = "jfk.wav") {
+        data.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(filename)\"\r\nContent-Type: audio/wav\r\n\r\n".utf8))
+        data.append(bytes)
+        data.append(Data("\r\n".utf8))
+    }
+    func closed() -> Data { data + Data("--\(boundary)--\r\n".utf8) }
+    var headers: HTTPFields { [.contentType: "multipart/form-data; boundary=\(boundary)"] }
+}
+
+extension TestClientProtocol {
+    func post(_ uri: String, form: UploadForm, body: Data? = nil, headers extra: HTTPFields = [:]) async throws -> TestResponse {
+        var h = form.headers
+        for f in extra { h.append(f) }
+        return try await executeRequest(uri: uri, method: .post, headers: h, body: ByteBuffer(bytes: body ?? form.closed()))
+    }
+
+    func post(_ uri: String, json: Any, headers extra: HTTPFields = [:]) async throws -> TestResponse {
+        var h: HTTPFields = [.contentType: "application/json"]
+        for f in extra { h.append(f) }
+        let data = try JSONSerialization.data(withJSONObject: json)
+        return try await executeRequest(uri: uri, method: .post, headers: h, body: ByteBuffer(bytes: data))
+    }
+
+    func get(_ uri: String, headers: HTTPFields = [:]) async throws -> TestResponse {
+        try await executeRequest(uri: uri, method: .get, headers: headers, body: nil)
+    }
+}
+
+extension TestResponse {
+    var text: String { String(buffer: body) }
+    var object: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] }
+    /// The OpenAI error object, when the body is one with all four keys.
+    var error: [String: Any]? {
+        guard let e = object?["error"] as? [String: Any], e["message"] is String, e["type"] is String,
+              e.keys.contains("param"), e.keys.contains("code") else { return nil }
+        return e
+    }
+    var errorCode: String? { error?["code"] as? String }
+    /// SSE `data:` payloads in order (each event must be `data: …` followed by a blank line).
+    var events: [String]? {
+        let t = text
+        guard t.hasSuffix("\n\n") else { return nil }
+        var out: [String] = []
+        for block in t.components(separatedBy: "\n\n").dropLast() {
+            guard block.hasPrefix("data: "), !block.contains("\n") else { return nil }
+            out.append(String(block.dropFirst(6)))
+        }
+        return out
+    }
+}
+
+/// A user message with text and jfk.wav as `input_audio`.
+func userMessage(_ text: String, audio: Data? = TestModels.jfkBytes) -> [String: Any] {
+    var parts: [[String: Any]] = []
+    if let audio { parts.append(["type": "input_audio", "input_audio": ["data": audio.base64EncodedString(), "format": "wav"]]) }
+    parts.append(["type": "text", "text": text])
+    return ["role": "user", "content": parts]
+}
