@@ -17,13 +17,7 @@ extension EarshotServer {
             throw APIError.badRequest("this Whisper model has no audio tasks; it serves \(endpoints.joined(separator: ", "))",
                                       param: "model", code: "unsupported")
         }
-        let boundary: String
-        do { boundary = try Multipart.boundary(contentType: request.headers[.contentType]) } catch {
-            throw APIError.badRequest(error.description, code: "invalid_multipart")
-        }
-        let data = try await body(request)
-        let parts: [MultipartPart]
-        do { parts = try Multipart.parse(data, boundary: boundary) } catch { throw APIError.badRequest(error.description, code: "invalid_multipart") }
+        let parts = try await multipartParts(request)
         func field(_ name: String) throws(APIError) -> String? {
             guard let p = parts.first(where: { $0.name == name }) else { return nil }
             guard let s = p.text else { throw .badRequest("form field '\(name)' is not UTF-8 text", param: name) }

@@ -121,6 +121,17 @@ public final class EarshotServer: Sendable {
         }
     }
 
+    /// The parts of a multipart/form-data request (its boundary from Content-Type, its body within the
+    /// limit); a malformed form is a 400 `invalid_multipart`.
+    func multipartParts(_ request: Request) async throws(APIError) -> [MultipartPart] {
+        let boundary: String
+        do { boundary = try Multipart.boundary(contentType: request.headers[.contentType]) } catch {
+            throw APIError.badRequest(error.description, code: "invalid_multipart")
+        }
+        let data = try await body(request)
+        do { return try Multipart.parse(data, boundary: boundary) } catch { throw APIError.badRequest(error.description, code: "invalid_multipart") }
+    }
+
     /// Runs `work` holding a slot, cancelled after the request timeout (504).
     func withSlot<R: Sendable>(conversation: UInt64? = nil, _ work: @escaping @Sendable (Slot) async throws -> R) async throws -> R {
         let slot = try await pool.acquire(conversation: conversation)

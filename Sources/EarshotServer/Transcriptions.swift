@@ -96,13 +96,7 @@ extension EarshotServer {
             throw APIError.badRequest("this \(model.info.family.displayName) model cannot translate; it serves \(endpoints.joined(separator: ", "))",
                                       param: "model", code: "unsupported")
         }
-        let boundary: String
-        do { boundary = try Multipart.boundary(contentType: request.headers[.contentType]) } catch {
-            throw APIError.badRequest(error.description, code: "invalid_multipart")
-        }
-        let data = try await body(request)
-        let parts: [MultipartPart]
-        do { parts = try Multipart.parse(data, boundary: boundary) } catch { throw APIError.badRequest(error.description, code: "invalid_multipart") }
+        let parts = try await multipartParts(request)
         let form = try TranscriptionRequest.parse(parts)
         let audio = try UploadedAudio.decode(form.file, param: "file", maxSeconds: configuration.maxAudioSeconds)
         metrics.audio(seconds: UploadedAudio.seconds(audio))

@@ -237,7 +237,29 @@ class _AudioArg:
 
 # ---- Model and session ---------------------------------------------------------------------------------
 
-class Model:
+class _Owned:
+    """A library handle freed by close(), by `with`, or when garbage-collected (Model and Session)."""
+    _handle = None
+
+    def _release(self, free) -> None:
+        if self._handle is not None:
+            h, self._handle = self._handle, None
+            _check(free(h))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+class Model(_Owned):
     """A loaded .ear model (any family). Share it between sessions and threads."""
 
     def __init__(self, path: Union[str, os.PathLike], threads: int = 0, kv_precision: str = "f16"):
@@ -264,24 +286,10 @@ class Model:
 
     def close(self) -> None:
         """Frees the model handle (sessions made from it keep working). Idempotent."""
-        if self._handle is not None:
-            h, self._handle = self._handle, None
-            _check(_lib.earshot_model_close(h))
-
-    def __enter__(self) -> "Model":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
+        self._release(_lib.earshot_model_close)
 
 
-class Session:
+class Session(_Owned):
     """One conversation's state on a model. One job at a time; cancel() from any thread."""
 
     def __init__(self, model: Model):
@@ -405,21 +413,8 @@ class Session:
             _check(_lib.earshot_session_cancel(self._handle))
 
     def close(self) -> None:
-        if self._handle is not None:
-            h, self._handle = self._handle, None
-            _check(_lib.earshot_session_free(h))
-
-    def __enter__(self) -> "Session":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
+        """Frees the session handle. Idempotent."""
+        self._release(_lib.earshot_session_free)
 
     # Helpers ----------------------------------------------------------------------------------------------
 
