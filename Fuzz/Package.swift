@@ -32,6 +32,7 @@ let package = Package(
         harness("fuzz-audio", ["EarshotAudio"]),
         harness("fuzz-qwen-encode", ["EarshotTokenizer"]),
         harness("fuzz-gguf", ["EarshotConvert"]),
+        harness("fuzz-onnx", ["EarshotConvert"]),
         harness("fuzz-session", ["Earshot", "EarshotFormat"]),
     ]
 )
