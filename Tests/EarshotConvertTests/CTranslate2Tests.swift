@@ -122,6 +122,8 @@ func value(of name: String, _ vars: [(String, [Int], UInt8, [UInt8])]) -> [Float
         check(CT2Writer.file(version: 1, variables: []), .unsupportedBinaryVersion(1))
         check(CT2Writer.file(variables: [("x", [3], 0, f32Bytes([1, 2]))]), .sizeMismatch(variable: "x", expected: 12, actual: 8))
         check(CT2Writer.file(variables: [("x", [1], 9, [0])]), .unknownDType(variable: "x", id: 9))
+        // 2^31 · 2^31 elements fit in Int, their f32 bytes do not (found by fuzz-ctranslate2: an overflow trap).
+        check(CT2Writer.file(variables: [("x", [1 << 31, 1 << 31], 0, f32Bytes([1, 2]))]), .sizeMismatch(variable: "x", expected: Int.max, actual: 8))
         check(CT2Writer.file(variables: [("x", [1], 0, f32Bytes([1])), ("x", [1], 0, f32Bytes([1]))]), .duplicateName("x"))
         check(CT2Writer.file(variables: [], aliases: [("y", "nope")]), .danglingAlias(alias: "y", target: "nope"))
         check(CT2Writer.file(variables: []) + [0], .trailingBytes(offset: 30, fileSize: 31))

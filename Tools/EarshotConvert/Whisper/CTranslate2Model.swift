@@ -200,8 +200,8 @@ public struct CTranslate2Model: @unchecked Sendable {
                 guard !overflow else { throw .sizeMismatch(variable: name, expected: Int.max, actual: byteCount) }
                 elements = m
             }
-            let expected = elements * dtype.byteSize
-            guard expected == byteCount else { throw .sizeMismatch(variable: name, expected: expected, actual: byteCount) }
+            let (expected, overflow) = elements.multipliedReportingOverflow(by: dtype.byteSize)
+            guard !overflow, expected == byteCount else { throw .sizeMismatch(variable: name, expected: overflow ? Int.max : expected, actual: byteCount) }
             let offset = try reader.skip(byteCount, "data of \(name)")
             guard idx[name] == nil else { throw .duplicateName(name) }
             idx[name] = vars.count
