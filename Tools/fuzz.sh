@@ -5,9 +5,10 @@
 # out-of-memory, leaving the input in Fuzz/.build/artifacts/ (turn it into a regression test).
 #
 #   Tools/fuzz.sh                       every harness, 60 s each
-#   Tools/fuzz.sh --ci                  every harness, 20 s each, fixed seed (what CI runs: about 4 min plus
-#                                       the build; the seed makes a CI run replay the mutations a local
-#                                       --ci run tried, so CI fails on a regression, not on a new lucky find)
+#   Tools/fuzz.sh --ci                  what CI runs: every harness for 15,000 inputs (at most 60 s), seed 1:
+#                                       a fixed number of inputs from a fixed seed replays exactly the
+#                                       mutations a local --ci run tried, so CI fails on a regression, not on
+#                                       a new lucky find (about 2–4 min plus the build)
 #   Tools/fuzz.sh --seconds 3600 fuzz-ear fuzz-safetensors
 #   Tools/fuzz.sh --runs 10000000 fuzz-ear   stop after that many executions instead of a time
 #   FUZZ_JOBS=2 Tools/fuzz.sh ...       libFuzzer -fork=2 (more cores); FUZZ_SEED=N fixes the seed
@@ -16,13 +17,14 @@ cd "$(dirname "$0")/.."
 seconds=60
 runs=""
 seed="${FUZZ_SEED:-}"
+cap=""
 harnesses=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --seconds) seconds="$2"; shift 2 ;;
         --runs) runs="$2"; shift 2 ;;
-        --ci) seconds=20; seed="${FUZZ_SEED:-1}"; shift ;;
-        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        --ci) runs=15000; cap=60; seed="${FUZZ_SEED:-1}"; shift ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
         *) harnesses+=("$1"); shift ;;
     esac
 done
@@ -60,6 +62,7 @@ for h in "${harnesses[@]}"; do
     args=(-timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$build/artifacts/$h-")
     [ -f "Fuzz/dictionaries/$h.dict" ] && args+=(-dict="Fuzz/dictionaries/$h.dict")
     if [ -n "$runs" ]; then args+=(-runs="$runs"); else args+=(-max_total_time="$seconds"); fi
+    [ -n "$cap" ] && args+=(-max_total_time="$cap")
     [ -n "$seed" ] && args+=(-seed="$seed")
     [ -n "${FUZZ_JOBS:-}" ] && args+=(-fork="$FUZZ_JOBS" -ignore_crashes=0)
     log="$build/logs/$h.log"
