@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command (what CI runs): set-up, build, unit + golden + CLI tests, the ARM kernel tests
-# under QEMU, the optional packages' tests (Server/ when present), every fuzz harness for 20 s from its seed
-# corpus, and the unit tests under AddressSanitizer and ThreadSanitizer. Each phase prints its time.
+# under QEMU, the optional packages' tests (Server/ when present), every fuzz harness (15,000 inputs from its seed
+# corpus, seed 1), and the unit tests under AddressSanitizer and ThreadSanitizer. Each phase prints its time.
 #   EARSHOT_TEST_QUICK=1 Tools/test.sh    skip the fuzz and sanitizer phases (a local edit-test loop)
 set -euo pipefail
 cd "$(dirname "$0")/.."
