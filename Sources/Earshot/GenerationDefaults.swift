@@ -11,6 +11,10 @@ public struct GenerationDefaults: Sendable, Equatable {
     public var maxNewTokens: Int
     public var maxWindowSize: Int
     public var eosTokenId: Int
+    /// Whether greedy decoding keeps `repetitionPenalty` (the reference's greedy for Qwen-Audio:
+    /// transformers' generate applies the config's penalty with do_sample off) or is plain argmax (text
+    /// LLMs, as llama.cpp's greedy and the transformers goldens of the Qwen2 fixtures).
+    public var greedyKeepsRepetitionPenalty = true
 
     /// The base model's release config (chat_format raw, top_p 0.8, top_k off).
     public static let base = GenerationDefaults(chatFormat: "raw", topP: 0.8, topK: 0, temperature: 1, repetitionPenalty: 1,
@@ -45,9 +49,10 @@ public struct GenerationDefaults: Sendable, Equatable {
         self.maxWindowSize = maxWindowSize; self.eosTokenId = eosTokenId
     }
 
-    /// Sampling parameters with these defaults.
-    public func sampling(seed: UInt64 = 1234) -> SamplingParameters {
-        SamplingParameters(greedy: false, temperature: temperature, topK: topK, topP: topP,
-                           repetitionPenalty: repetitionPenalty, seed: seed)
+    /// Sampling parameters with these defaults (`greedy`: argmax, with or without the repetition penalty
+    /// as `greedyKeepsRepetitionPenalty` says).
+    public func sampling(seed: UInt64 = 1234, greedy: Bool = false) -> SamplingParameters {
+        SamplingParameters(greedy: greedy, temperature: temperature, topK: topK, topP: topP,
+                           repetitionPenalty: greedy && !greedyKeepsRepetitionPenalty ? 1 : repetitionPenalty, seed: seed)
     }
 }

@@ -80,12 +80,10 @@ struct ModelOptions: ParsableArguments {
         } catch { throw CLIFailure(command: command, message: error.description) }
     }
 
-    /// Qwen sampling from the flags over `defaults`. `--greedy` on a text LLM (`family` .qwenText) is plain
-    /// argmax: the release default repetition penalty is dropped unless --repetition-penalty is given.
-    func sampling(_ defaults: GenerationDefaults, family: ModelFamily? = nil) throws -> SamplingParameters {
-        var p = defaults.sampling(seed: seed)
-        p.greedy = greedy
-        if greedy && family == .qwenText { p.repetitionPenalty = 1 }
+    /// Qwen sampling from the flags over `defaults` (`--greedy` as the model's defaults define it: a text
+    /// LLM's is plain argmax unless --repetition-penalty is given).
+    func sampling(_ defaults: GenerationDefaults) throws -> SamplingParameters {
+        var p = defaults.sampling(seed: seed, greedy: greedy)
         if let temperature {
             let t = try Self.temperatures(temperature)
             guard t.count == 1 else { throw ValidationError("--temperature takes one value for Qwen-Audio (a list is Whisper's fallback)") }

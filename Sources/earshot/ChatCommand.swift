@@ -121,7 +121,7 @@ struct ChatCommand: ParsableCommand {
 
         let d = model.chatDefaults
         var opts = chat.defaultOptions
-        do { opts.sampling = try options.sampling(d, family: model.info.family) } catch let e as ValidationError { throw CLIFailure(command: "chat", message: e.message) }
+        do { opts.sampling = try options.sampling(d) } catch let e as ValidationError { throw CLIFailure(command: "chat", message: e.message) }
         opts.maxTokens = options.maxTokens ?? d.maxNewTokens
         opts.stopStrings = options.stop
 

@@ -93,7 +93,7 @@ struct GenerateCommand: ParsableCommand {
 
         let d = model.defaults
         var opts = GenerationOptions(maxTokens: options.maxTokens ?? d.maxNewTokens, stopIds: model.stopIds, stopStrings: options.stop)
-        do { opts.sampling = try options.sampling(d, family: model.info.family) } catch let e as ValidationError { throw fail(e.message) }
+        do { opts.sampling = try options.sampling(d) } catch let e as ValidationError { throw fail(e.message) }
 
         let stream = !printIds
         var result: GenerationResult

@@ -94,9 +94,7 @@ struct RunCommand: ParsableCommand {
         do { prepared = try session.prompt(rawReadingAudioTags: text) } catch { throw fail(error.description) }
 
         let d = model.defaults
-        var sampling = d.sampling(seed: seed)
-        sampling.greedy = greedy
-        if greedy && model.info.family == .qwenText { sampling.repetitionPenalty = 1 }   // plain argmax, as llama.cpp's greedy
+        let sampling = d.sampling(seed: seed, greedy: greedy)
         let options = GenerationOptions(sampling: sampling, maxTokens: maxTokens ?? d.maxNewTokens, stopIds: model.stopIds)
 
         if let dump { try Self.prepareDirectory(dump) }

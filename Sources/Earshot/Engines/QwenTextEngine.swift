@@ -104,7 +104,8 @@ final class QwenTextEngine: QwenLLMEngine, @unchecked Sendable {   // immutable 
         fallback.eosTokenId = eos
         fallback.maxNewTokens = min(fallback.maxNewTokens, max(1, contextLength / 2))
         fallback.maxWindowSize = min(fallback.maxWindowSize, max(1, contextLength - fallback.maxNewTokens))
-        let d = GenerationDefaults(json: QwenAudioEngine.generationConfig(file), fallback: fallback)
+        var d = GenerationDefaults(json: QwenAudioEngine.generationConfig(file), fallback: fallback)
+        d.greedyKeepsRepetitionPenalty = false
         defaults = d
         chatDefaults = d
         stopIds = Set([eos, s.endOfTextID, s.imEndID].filter { $0 >= 0 })
