@@ -126,7 +126,7 @@ let package = Package(
         // The OpenAI-compatible server: request/response types, limits, slots and handlers (a library, so the
         // tests drive it in-process), and the thin executable that parses flags and runs it.
         .target(name: "EarshotServer",
-                dependencies: ["Earshot", "EarshotAudio",
+                dependencies: ["Earshot", "EarshotAudio", "EarshotFormat",
                                .product(name: "Hummingbird", package: "hummingbird"),
                                .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "earshot-server",

@@ -5,6 +5,7 @@
 // audio again finds its encoding and KV prefix in the session's caches.
 import Earshot
 import EarshotAudio
+import EarshotFormat
 import Foundation
 
 public enum UploadedAudio {
@@ -32,11 +33,9 @@ public enum UploadedAudio {
         return .samples(decoded.samples, sampleRate: AudioLoader.targetRate, channels: 1, name: "audio-\(hash(bytes))")
     }
 
-    /// FNV-1a of the bytes, hex (names the audio by content).
+    /// XXH64 of the bytes and their count, hex (names the audio by content).
     static func hash(_ bytes: Data) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return String(h, radix: 16) + "-\(bytes.count)"
+        String(bytes.withUnsafeBytes { XXH64.hash($0) }, radix: 16) + "-\(bytes.count)"
     }
 
     /// Seconds of samples.
