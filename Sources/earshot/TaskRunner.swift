@@ -50,7 +50,7 @@ struct TaskRunner {
         let family = model.info.family
         let refused = options.unsupportedFlags(for: family) + (decoding?.unsupportedFlags(for: family) ?? [])
         if let first = refused.first { throw CLIFailure(command: command, message: first) }
-        if family == .qwenText {
+        if !model.info.takesAudio {
             throw CLIFailure(command: command, message: "a \(family.displayName) model takes no audio (it is a text-only LLM: use generate or chat)")
         }
         if case .task = job, family == .whisper {
