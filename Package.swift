@@ -56,9 +56,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // `swift package generate-documentation --target Earshot` (DocC catalog: Sources/Earshot/Earshot.docc).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
-        // earshot-server only: Hummingbird 2 (SwiftNIO), swift-log.
+        // earshot-server only: Hummingbird 2 (SwiftNIO), swift-log, swift-service-lifecycle (signals, graceful
+        // shutdown), swift-prometheus (the /metrics exposition).
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System libraries (module maps + pkg-config).
@@ -128,10 +131,12 @@ let package = Package(
         .target(name: "EarshotServer",
                 dependencies: ["Earshot", "EarshotAudio", "EarshotFormat",
                                .product(name: "Hummingbird", package: "hummingbird"),
-                               .product(name: "Logging", package: "swift-log")]),
+                               .product(name: "Logging", package: "swift-log"),
+                               .product(name: "Prometheus", package: "swift-prometheus")]),
         .executableTarget(name: "earshot-server",
                           dependencies: ["EarshotServer", "Earshot",
                                          .product(name: "Hummingbird", package: "hummingbird"),
+                                         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Tests.

@@ -259,8 +259,7 @@ extension EarshotServer {
                     let s = reply.generation.stats
                     metrics.generation(tokens: s.generatedTokens, decodeSeconds: s.decodeSeconds, promptTokens: s.promptTokens,
                                        reused: s.reusedPromptTokens)
-                    if reply.generation.stopReason == .cancelled {
-                        metrics.cancellation()
+                    if reply.generation.stopReason == .cancelled {   // counted by whoever cancelled it
                         slot.conversationKey = nil
                         continuation.finish(throwing: CancellationError())
                         return
@@ -293,6 +292,7 @@ extension EarshotServer {
                              "choices": [["index": 0, "delta": delta, "finish_reason": finish.map { $0 as Any } ?? NSNull()] as [String: Any]]])
         }
         let first = chunk(content: "", role: true, finish: nil)
+        let metrics = self.metrics
         let body = ResponseBody { writer in
             let deadline = Date().addingTimeInterval(timeout)
             do {
@@ -324,6 +324,7 @@ extension EarshotServer {
                 } catch let e as APIError {
                     try await writer.write(self.sse(["error": ["message": e.message, "type": e.type, "code": e.code ?? NSNull(), "param": e.param ?? NSNull()] as [String: Any]]))
                 } catch is CancellationError {
+                    metrics.cancellation()
                     try await writer.write(self.sse(["error": ["message": "cancelled", "type": "server_error", "code": "cancelled", "param": NSNull()] as [String: Any]]))
                 }
                 if let reply {
@@ -334,6 +335,9 @@ extension EarshotServer {
                     }
                 }
                 try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+            } catch {
+                metrics.cancellation()   // a write failed: the client hung up; dropping `stream` stops the generation
+                throw error
             }
             try await writer.finish(nil)
         }

@@ -1,6 +1,6 @@
-// Server: the OpenAI-compatible HTTP API on one loaded model — the router (health, models, metrics,
-// transcriptions, translations, chat completions), the middleware every request passes (API key, the
-// OpenAI error shape for every failure, metrics, one log line), and the Hummingbird application.
+// Server: the OpenAI-compatible HTTP API on one loaded model — its sessions, the endpoints it serves,
+// the small endpoints (health, models) and the helpers every handler uses (bodies within the limit, a
+// slot under the request timeout). ServerHost routes requests to it and serves /health while it loads.
 import Earshot
 import Foundation
 import HTTPTypes
@@ -12,17 +12,18 @@ public final class EarshotServer: Sendable {
     public let model: EarshotModel
     public let configuration: ServerConfiguration
     public let pool: SlotPool
-    public let metrics = ServerMetrics()
+    public let metrics: ServerMetrics
     public let logger: Logger
     /// The id `/v1/models` lists.
     public let modelID: String
     let created = Int(Date().timeIntervalSince1970)
 
     /// - Throws: `ServerConfigurationError` for settings out of range.
-    public init(model: EarshotModel, configuration: ServerConfiguration, logger: Logger = Logger(label: "earshot-server"))
-        throws(ServerConfigurationError) {
+    public init(model: EarshotModel, configuration: ServerConfiguration, metrics: ServerMetrics = ServerMetrics(),
+                logger: Logger = Logger(label: "earshot-server")) throws(ServerConfigurationError) {
         try configuration.validate()
         self.model = model
+        self.metrics = metrics
         self.configuration = configuration
         self.logger = logger
         modelID = configuration.modelName ?? (model.path as NSString).lastPathComponent
@@ -42,28 +43,12 @@ public final class EarshotServer: Sendable {
 
     // MARK: - Application
 
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router()
-        router.add(middleware: ServerMiddleware(server: self))
-        router.get("/") { _, _ in self.text(WebPage.html, contentType: "text/html; charset=utf-8") }
-        router.get("/health") { _, _ in self.health() }
-        router.get("/v1/health") { _, _ in self.health() }
-        router.get("/v1/models") { _, _ in self.models() }
-        router.get("/metrics") { _, _ in await self.metricsResponse() }
-        router.post("/v1/audio/transcriptions") { request, _ in try await self.transcriptions(request, translate: false) }
-        router.post("/v1/audio/translations") { request, _ in try await self.transcriptions(request, translate: true) }
-        router.post("/v1/chat/completions") { request, _ in try await self.chatCompletions(request) }
-        router.post("/v1/audio/tasks") { request, _ in try await self.audioTasks(request) }
-        return router
-    }
+    /// The router of a host serving this (loaded) server.
+    public func router() -> Router<BasicRequestContext> { ServerHost(server: self).router() }
 
-    /// The Hummingbird application on the configured address; `onRunning` gets the bound port.
-    public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
-        -> some ApplicationProtocol {
-        Application(router: router(),
-                    configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "earshot-server"),
-                    onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
-                    logger: logger)
+    /// The Hummingbird application of a host serving this server; `onRunning` gets the bound port.
+    public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        ServerHost(server: self).application(onRunning: onRunning)
     }
 
     // MARK: - Small endpoints
@@ -86,37 +71,33 @@ public final class EarshotServer: Sendable {
         return json(["object": "list", "data": [entry]])
     }
 
-    func metricsResponse() async -> Response {
-        let text = metrics.render(queueDepth: await pool.queueDepth, busy: await pool.busy, slots: configuration.parallel)
-        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
-    }
-
     // MARK: - Helpers
 
     /// A JSON response (keys sorted, so bodies are stable).
-    func json(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
+    func json(_ object: Any, status: HTTPResponse.Status = .ok) -> Response { Self.json(object, status: status) }
+
+    static func json(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         return Response(status: status, headers: [.contentType: "application/json"],
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    func text(_ s: String, contentType: String) -> Response {
+    static func text(_ s: String, contentType: String) -> Response {
         Response(status: .ok, headers: [.contentType: contentType], body: ResponseBody(byteBuffer: ByteBuffer(string: s)))
     }
 
     /// The whole request body, at most `maxBodyBytes` (413 otherwise; a Content-Length above it is refused
     /// before anything is read).
     func body(_ request: Request) async throws(APIError) -> Data {
-        let limit = configuration.maxBodyBytes
+        Data(try await Self.collect(request, limit: configuration.maxBodyBytes).readableBytesView)
+    }
+
+    static func collect(_ request: Request, limit: Int) async throws(APIError) -> ByteBuffer {
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
             throw APIError(.contentTooLarge, "the request body (\(declared) bytes) is larger than the limit of \(limit) bytes",
                            code: "request_too_large")
         }
-        do {
-            let buffer = try await request.body.collect(upTo: limit)
-            return Data(buffer.readableBytesView)
-        } catch {
+        do { return try await request.body.collect(upTo: limit) } catch {
             throw APIError(.contentTooLarge, "the request body is larger than the limit of \(limit) bytes", code: "request_too_large")
         }
     }
@@ -132,11 +113,26 @@ public final class EarshotServer: Sendable {
         do { return try Multipart.parse(data, boundary: boundary) } catch { throw APIError.badRequest(error.description, code: "invalid_multipart") }
     }
 
-    /// Runs `work` holding a slot, cancelled after the request timeout (504).
+    /// Runs `work` holding a slot, cancelled after the request timeout (504) or when the client hangs up
+    /// (counted in the metrics as cancelled).
     func withSlot<R: Sendable>(conversation: UInt64? = nil, _ work: @escaping @Sendable (Slot) async throws -> R) async throws -> R {
         let slot = try await pool.acquire(conversation: conversation)
         defer { Task { await pool.release(slot) } }
-        return try await withTimeout { try await work(slot) }
+        do { return try await withTimeout { try await work(slot) } } catch {
+            if Self.isCancellation(error) { metrics.cancellation() }
+            throw error
+        }
+    }
+
+    /// Whether `error` says the work was cancelled (not timed out, not failed).
+    static func isCancellation(_ error: any Error) -> Bool {
+        switch error {
+        case is CancellationError: return true
+        case let e as EarshotError: if case .cancelled = e { return true }
+        case let e as APIError: return e.code == "cancelled"
+        default: break
+        }
+        return false
     }
 
     func withTimeout<R: Sendable>(_ work: @escaping @Sendable () async throws -> R) async throws -> R {
@@ -154,59 +150,5 @@ public final class EarshotServer: Sendable {
             }
             return value
         }
-    }
-}
-
-/// Every request: API key check, the OpenAI error object for every failure, metrics and one log line.
-struct ServerMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
-    let server: EarshotServer
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let start = DispatchTime.now().uptimeNanoseconds
-        let path = request.uri.path
-        var response: Response
-        do {
-            if let key = server.configuration.apiKey, path != "/health", path != "/v1/health", path != "/" {
-                guard Self.authorized(request.headers[.authorization], key: key) else {
-                    throw APIError(.unauthorized, "a valid API key is required: send the header 'Authorization: Bearer <key>'",
-                                   type: "authentication_error", code: "invalid_api_key")
-                }
-            }
-            response = try await next(request, context)
-        } catch let e as APIError {
-            response = e.response
-        } catch let e as EarshotError {
-            response = APIError.from(e).response
-        } catch let e as HTTPError {
-            let type = e.status == .notFound ? "not_found_error" : "invalid_request_error"
-            let message = e.status == .notFound ? "no endpoint \(request.method) \(path); this server has \(server.endpoints.joined(separator: ", ")), /v1/models, /health, /metrics"
-                : (e.body ?? e.status.reasonPhrase)
-            response = APIError(e.status, message, type: type, code: e.status == .notFound ? "not_found" : nil).response
-        } catch is CancellationError {
-            server.metrics.cancellation()
-            response = APIError(.serviceUnavailable, "the request was cancelled", type: "server_error", code: "cancelled").response
-        } catch {
-            response = APIError(.internalServerError, "internal error: \(error)", type: "server_error", code: "internal_error").response
-        }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let endpoint = ["/", "/health", "/v1/health", "/v1/models", "/metrics", "/v1/audio/transcriptions", "/v1/audio/translations",
-                        "/v1/chat/completions", "/v1/audio/tasks"].contains(path) ? path : "other"
-        server.metrics.request(endpoint: endpoint, status: Int(response.status.code), seconds: seconds)
-        let tokens = response.headers[HTTPField.Name("x-earshot-tokens")!].map { " tokens=\($0)" } ?? ""
-        server.logger.info("\(request.method) \(path) \(response.status.code) \(String(format: "%.3f", seconds))s\(tokens)")
-        return response
-    }
-
-    /// `Authorization: Bearer <key>` compared in time independent of where the strings differ.
-    static func authorized(_ header: String?, key: String) -> Bool {
-        guard let header else { return false }
-        let prefix = "Bearer "
-        guard header.count > prefix.count, header.lowercased().hasPrefix("bearer ") else { return false }
-        let given = Array(header.utf8.dropFirst(prefix.utf8.count))
-        let expected = Array(key.utf8)
-        var diff = UInt8(given.count == expected.count ? 0 : 1)
-        for i in 0..<expected.count { diff |= expected[i] ^ (i < given.count ? given[i] : 0) }
-        return diff == 0
     }
 }

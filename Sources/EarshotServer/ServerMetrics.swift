@@ -1,93 +1,82 @@
-// ServerMetrics: the counters `/metrics` serves in the Prometheus text format (version 0.0.4): requests by
-// endpoint and status, tokens generated and the seconds spent generating them, audio seconds processed,
-// prompt tokens prefilled vs reused, cancelled requests; queue depth and busy sessions are read at scrape time.
+// ServerMetrics: what `/metrics` serves, kept in a swift-prometheus registry and emitted in the Prometheus
+// text format: requests by endpoint and status, request duration histograms by endpoint, tokens generated
+// and the seconds spent generating them, audio seconds processed, prompt tokens prefilled vs reused,
+// cancelled requests; queue depth, busy sessions and whether the model is loaded are set at scrape time.
 import Foundation
+import Prometheus
+import Synchronization
 
-public final class ServerMetrics: @unchecked Sendable {   // every field guarded by `lock`
-    private let lock = NSLock()
-    private var requests: [String: Int] = [:]          // "endpoint\u{0}status" → count
-    private var requestSeconds: [String: Double] = [:]  // endpoint → total seconds
-    private(set) var tokensGenerated = 0
-    private var decodeSeconds = 0.0
-    private var audioSeconds = 0.0
-    private var promptTokens = 0
-    private var reusedPromptTokens = 0
-    private(set) var cancelled = 0
+public final class ServerMetrics: Sendable {
+    private let registry: PrometheusCollectorRegistry
+    private let tokens, decodeSeconds, audioSeconds, promptTokens, reusedPromptTokens, cancelled: Counter
+    private let tokensPerSecond, queueDepth, sessionsBusy, sessions, modelLoaded: Gauge
+    /// What the tests and tokens/s read back (the registry's counters are write-only).
+    private let tally = Mutex<(requests: [String: Int], cancelled: Int, tokens: Int, decodeSeconds: Double)>(([:], 0, 0, 0))
 
-    public init() {}
+    /// Request-duration buckets, seconds: a health check to a long transcription.
+    static let buckets: [Duration] = [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300].map { .milliseconds(Int64($0 * 1000)) }
+
+    public init() {
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
+        func counter(_ name: String, _ unit: String, _ help: String) -> Counter {
+            registry.makeCounter(descriptor: .init(namespace: "earshot", metricName: name, unitName: unit, helpText: help))
+        }
+        func gauge(_ name: String, _ help: String) -> Gauge {
+            registry.makeGauge(descriptor: .init(namespace: "earshot", metricName: name, unitName: "", helpText: help))
+        }
+        tokens = counter("tokens_generated", "total", "Tokens generated (chat completions, Qwen-Audio tasks, transcriptions).")
+        decodeSeconds = counter("decode_seconds", "total", "Seconds spent generating those tokens.")
+        audioSeconds = counter("audio_seconds", "total", "Seconds of audio received and processed.")
+        promptTokens = counter("prompt_tokens", "total", "Prompt tokens of chat completions and tasks.")
+        reusedPromptTokens = counter("prompt_tokens_reused", "total", "Prompt tokens found in a session's KV cache (not prefilled again).")
+        cancelled = counter("cancelled", "total", "Requests cancelled (client gone or timeout).")
+        tokensPerSecond = gauge("tokens_per_second", "Generated tokens per decode second since start.")
+        queueDepth = gauge("queue_depth", "Requests waiting for a session.")
+        sessionsBusy = gauge("sessions_busy", "Sessions running a request.")
+        sessions = gauge("sessions", "Sessions (--parallel).")
+        modelLoaded = gauge("model_loaded", "1 once the model is mapped and serving, 0 while it loads.")
+    }
 
     func request(endpoint: String, status: Int, seconds: Double) {
-        lock.lock(); defer { lock.unlock() }
-        requests["\(endpoint)\u{0}\(status)", default: 0] += 1
-        requestSeconds[endpoint, default: 0] += seconds
+        registry.makeCounter(descriptor: .init(namespace: "earshot", metricName: "requests", unitName: "total",
+                                               helpText: "HTTP requests answered, by endpoint and status."),
+                             labels: [("endpoint", endpoint), ("status", "\(status)")]).increment()
+        registry.makeDurationHistogram(descriptor: .init(namespace: "earshot", metricName: "request_duration", unitName: "seconds",
+                                                         helpText: "Time to answer a request (a stream: until its response began), by endpoint."),
+                                       labels: [("endpoint", endpoint)], buckets: Self.buckets)
+            .recordNanoseconds(Int64(seconds * 1e9))
+        tally.withLock { $0.requests["\(endpoint) \(status)", default: 0] += 1 }
     }
 
     func generation(tokens: Int, decodeSeconds: Double, promptTokens: Int, reused: Int) {
-        lock.lock(); defer { lock.unlock() }
-        tokensGenerated += tokens
-        self.decodeSeconds += decodeSeconds
-        self.promptTokens += promptTokens
-        reusedPromptTokens += reused
+        self.tokens.increment(by: Int64(tokens))
+        self.decodeSeconds.increment(by: decodeSeconds)
+        self.promptTokens.increment(by: Int64(promptTokens))
+        reusedPromptTokens.increment(by: Int64(reused))
+        tally.withLock { $0.tokens += tokens; $0.decodeSeconds += decodeSeconds }
     }
 
-    func audio(seconds: Double) { lock.lock(); audioSeconds += seconds; lock.unlock() }
-    func cancellation() { lock.lock(); cancelled += 1; lock.unlock() }
+    func audio(seconds: Double) { audioSeconds.increment(by: seconds) }
+
+    func cancellation() {
+        cancelled.increment()
+        tally.withLock { $0.cancelled += 1 }
+    }
 
     /// Requests answered with `status` on `endpoint` so far.
-    public func count(endpoint: String, status: Int) -> Int {
-        lock.lock(); defer { lock.unlock() }
-        return requests["\(endpoint)\u{0}\(status)"] ?? 0
-    }
+    public func count(endpoint: String, status: Int) -> Int { tally.withLock { $0.requests["\(endpoint) \(status)"] ?? 0 } }
 
-    public var cancelledRequests: Int { lock.lock(); defer { lock.unlock() }; return cancelled }
+    public var cancelledRequests: Int { tally.withLock { $0.cancelled } }
 
-    /// The exposition text.
-    public func render(queueDepth: Int, busy: Int, slots: Int) -> String {
-        lock.lock(); defer { lock.unlock() }
-        func esc(_ s: String) -> String {
-            s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
-        }
-        var out = "# HELP earshot_requests_total HTTP requests answered, by endpoint and status.\n# TYPE earshot_requests_total counter\n"
-        for (k, v) in requests.sorted(by: { $0.key < $1.key }) {
-            let p = k.split(separator: "\u{0}", omittingEmptySubsequences: false)
-            out += "earshot_requests_total{endpoint=\"\(esc(String(p[0])))\",status=\"\(p[1])\"} \(v)\n"
-        }
-        out += "# HELP earshot_request_seconds_total Seconds spent answering requests, by endpoint.\n# TYPE earshot_request_seconds_total counter\n"
-        for (k, v) in requestSeconds.sorted(by: { $0.key < $1.key }) { out += "earshot_request_seconds_total{endpoint=\"\(esc(k))\"} \(v)\n" }
-        let tps = decodeSeconds > 0 ? Double(tokensGenerated) / decodeSeconds : 0
-        out += """
-        # HELP earshot_tokens_generated_total Tokens generated (chat completions and Qwen-Audio tasks).
-        # TYPE earshot_tokens_generated_total counter
-        earshot_tokens_generated_total \(tokensGenerated)
-        # HELP earshot_decode_seconds_total Seconds spent generating those tokens.
-        # TYPE earshot_decode_seconds_total counter
-        earshot_decode_seconds_total \(decodeSeconds)
-        # HELP earshot_tokens_per_second Generated tokens per decode second since start.
-        # TYPE earshot_tokens_per_second gauge
-        earshot_tokens_per_second \(tps)
-        # HELP earshot_prompt_tokens_total Prompt tokens of chat completions.
-        # TYPE earshot_prompt_tokens_total counter
-        earshot_prompt_tokens_total \(promptTokens)
-        # HELP earshot_prompt_tokens_reused_total Prompt tokens found in a session's KV cache (not prefilled again).
-        # TYPE earshot_prompt_tokens_reused_total counter
-        earshot_prompt_tokens_reused_total \(reusedPromptTokens)
-        # HELP earshot_audio_seconds_total Seconds of audio received and processed.
-        # TYPE earshot_audio_seconds_total counter
-        earshot_audio_seconds_total \(audioSeconds)
-        # HELP earshot_cancelled_total Requests cancelled (client gone or timeout).
-        # TYPE earshot_cancelled_total counter
-        earshot_cancelled_total \(cancelled)
-        # HELP earshot_queue_depth Requests waiting for a session.
-        # TYPE earshot_queue_depth gauge
-        earshot_queue_depth \(queueDepth)
-        # HELP earshot_sessions_busy Sessions running a request.
-        # TYPE earshot_sessions_busy gauge
-        earshot_sessions_busy \(busy)
-        # HELP earshot_sessions Sessions (--parallel).
-        # TYPE earshot_sessions gauge
-        earshot_sessions \(slots)
-
-        """
-        return out
+    /// The exposition text, with the scrape-time gauges set first.
+    public func render(queueDepth: Int, busy: Int, slots: Int, loaded: Bool) -> String {
+        let (n, seconds) = tally.withLock { ($0.tokens, $0.decodeSeconds) }
+        tokensPerSecond.set(to: seconds > 0 ? Double(n) / seconds : 0)
+        self.queueDepth.set(Int64(queueDepth))
+        sessionsBusy.set(Int64(busy))
+        sessions.set(Int64(slots))
+        modelLoaded.set(to: loaded ? 1 : 0)
+        return registry.emitToString()
     }
 }

@@ -136,9 +136,9 @@ extension EarshotServer {
     func render(_ t: Transcript, form: TranscriptionRequest, task: String) -> Response {
         switch form.format {
         case .json: return json(["text": t.text])
-        case .text: return text(t.text + "\n", contentType: "text/plain; charset=utf-8")
-        case .srt: return text(TranscriptFormat.srt.render(t), contentType: "application/x-subrip; charset=utf-8")
-        case .vtt: return text(TranscriptFormat.vtt.render(t), contentType: "text/vtt; charset=utf-8")
+        case .text: return Self.text(t.text + "\n", contentType: "text/plain; charset=utf-8")
+        case .srt: return Self.text(TranscriptFormat.srt.render(t), contentType: "application/x-subrip; charset=utf-8")
+        case .vtt: return Self.text(TranscriptFormat.vtt.render(t), contentType: "text/vtt; charset=utf-8")
         case .verbose_json:
             func r3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
             var seek = 0

@@ -6,6 +6,7 @@ import EarshotServer
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 @main
 struct ServerCommand: AsyncParsableCommand {
@@ -91,22 +92,42 @@ struct ServerCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "earshot-server")
         logger.logLevel = .info
-        let loaded: EarshotModel
-        do { loaded = try EarshotModel(path: model, options: ModelOptions(threads: threads)) } catch {
-            FileHandle.standardError.write(Data("earshot-server: \(error.description)\n".utf8))
-            throw ExitCode(1)
-        }
-        let server: EarshotServer
-        do { server = try EarshotServer(model: loaded, configuration: serverConfiguration, logger: logger) } catch {
+        let host: ServerHost
+        do { host = try ServerHost(configuration: serverConfiguration, logger: logger) } catch {
             throw ValidationError(error.description)
         }
-        let host = serverConfiguration.host
-        let display = host.contains(":") ? "[\(host)]" : host
-        FileHandle.standardError.write(Data("earshot-server: \(loaded.info.family.displayName) model \(server.modelID) loaded in \(String(format: "%.2f", loaded.loadSeconds)) s; serves \(server.endpoints.joined(separator: ", "))\n".utf8))
-        let app = server.application { port in
+        let bound = serverConfiguration.host
+        let display = bound.contains(":") ? "[\(bound)]" : bound
+        let app = host.application { port in
             FileHandle.standardOutput.write(Data("earshot-server: listening on http://\(display):\(port)\n".utf8))
         }
-        try await app.runService()
+        // The port opens at once (/health answers "loading"); the model maps beside it. A model that cannot
+        // be loaded ends the group, and so the server, with exit code 1.
+        let loader = ModelLoader(host: host, path: model, threads: threads)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: app), .init(service: loader, successTerminationBehavior: .ignore)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do { try await group.run() } catch {
+            let message = (error as? ModelLoader.Failure)?.message ?? "\(error)"
+            FileHandle.standardError.write(Data("earshot-server: \(message)\n".utf8))
+            throw ExitCode(1)
+        }
     }
 }
 
+/// Maps the model once the server is up and hands it to the host; a failure ends the service group.
+struct ModelLoader: Service {
+    struct Failure: Error { let message: String }
+    let host: ServerHost
+    let path: String
+    let threads: Int?
+
+    func run() async throws {
+        let (path, threads) = (self.path, self.threads)
+        let server: EarshotServer
+        do {
+            server = try host.load { () throws(EarshotError) in try EarshotModel(path: path, options: ModelOptions(threads: threads)) }
+        } catch let e as EarshotError { throw Failure(message: e.description) } catch { throw Failure(message: "\(error)") }
+        FileHandle.standardError.write(Data("earshot-server: \(server.model.info.family.displayName) model \(server.modelID) loaded in \(String(format: "%.2f", server.model.loadSeconds)) s; serves \(server.endpoints.joined(separator: ", "))\n".utf8))
+    }
+}

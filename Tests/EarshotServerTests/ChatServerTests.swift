@@ -189,18 +189,7 @@ import Glibc
             let body = try JSONSerialization.data(withJSONObject: [
                 "messages": [["role": "user", "content": "Tell a very long story."]], "max_tokens": 4000, "temperature": 0, "stream": true,
             ] as [String: Any])
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            #expect(fd >= 0)
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_port = in_port_t(UInt16(port).bigEndian)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            #expect(connected == 0)
-            let request = Data("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body
-            _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            let fd = try RawHTTP.post(port: port, path: "/v1/chat/completions", body: body)
             // Read until two SSE events have arrived (the role chunk and a token), then hang up.
             var received = Data()
             var buffer = [UInt8](repeating: 0, count: 4096)

@@ -27,7 +27,7 @@ func withServer<R>(_ model: EarshotModel, configure: (inout ServerConfiguration)
     logger.logLevel = .warning
     let server = try EarshotServer(model: model, configuration: c, logger: logger)
     let app = Application(router: server.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
-    return try await app.test(.live) { client in try await body(server, client) }
+    return try await app.test(.ahc(.http)) { client in try await body(server, client) }
 }
 
 /// A multipart/form-data body.
@@ -104,4 +104,51 @@ func userMessage(_ text: String, audio: Data? = TestModels.jfkBytes) -> [String:
     if let audio { parts.append(["type": "input_audio", "input_audio": ["data": audio.base64EncodedString(), "format": "wav"]]) }
     parts.append(["type": "text", "text": text])
     return ["role": "user", "content": parts]
+}
+
+/// A request written on a socket of its own, so a test can hang up mid-request (close the descriptor).
+enum RawHTTP {
+    struct Failure: Error { let what: String }
+
+    /// Sends `request` as it is and returns the response head (status line and headers) the server answers
+    /// with (what arrived when it closes or 10 s pass without a byte).
+    static func exchange(port: Int, _ request: Data) throws -> String {
+        let fd = try connected(port: port)
+        defer { close(fd) }
+        let sent = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        guard sent == request.count else { throw Failure(what: "send: \(sent) of \(request.count) bytes") }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var received = Data()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while received.count < 1 << 20, received.range(of: Data("\r\n\r\n".utf8)) == nil {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { break }
+            received.append(contentsOf: buffer[0..<n])
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
+    /// Connects to 127.0.0.1:`port`, sends a JSON POST and returns the connected descriptor.
+    static func post(port: Int, path: String, body: Data) throws -> Int32 {
+        let fd = try connected(port: port)
+        let request = Data("POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body
+        let sent = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        guard sent == request.count else { close(fd); throw Failure(what: "send: \(sent) of \(request.count) bytes") }
+        return fd
+    }
+
+    static func connected(port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(what: "socket: errno \(errno)") }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { close(fd); throw Failure(what: "connect: errno \(errno)") }
+        return fd
+    }
 }

@@ -123,10 +123,12 @@ import Testing
             let big = try await client.post("/v1/audio/transcriptions", form: f)
             #expect(big.status == .contentTooLarge && big.errorCode == "request_too_large", "\(big.text)")
             // A Content-Length far beyond the limit is refused from the header alone.
-            var h = f.headers
-            h[.contentLength] = "\(1 << 40)"
-            let huge = try await client.executeRequest(uri: "/v1/audio/transcriptions", method: .post, headers: h, body: ByteBuffer(string: "x"))
-            #expect(huge.status == .contentTooLarge || huge.status == .badRequest, "\(huge.status)")
+            // (On a raw socket: an HTTP client will not send a Content-Length its body does not have.)
+            let port = try #require(client.port)
+            let huge = try RawHTTP.exchange(port: port, Data((
+                "POST /v1/audio/transcriptions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: \(f.headers[.contentType]!)\r\n"
+                + "Content-Length: \(1 << 40)\r\n\r\nx").utf8))
+            #expect(huge.hasPrefix("HTTP/1.1 413") || huge.hasPrefix("HTTP/1.1 400"), "\(huge.prefix(200))")
             #expect(server.metrics.count(endpoint: "/v1/audio/transcriptions", status: 413) >= 1)
         }
     }
