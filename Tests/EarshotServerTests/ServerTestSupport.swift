@@ -27,7 +27,7 @@ func withServer<R>(_ model: EarshotModel, configure: (inout ServerConfiguration)
     logger.logLevel = .warning
     let server = try EarshotServer(model: model, configuration: c, logger: logger)
     let app = Application(router: server.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
-    return try await app.test(.ahc(.http)) { client in try await body(server, client) }
+    return try await app.test(.live) { client in try await body(server, client) }
 }
 
 /// A multipart/form-data body.
