@@ -62,6 +62,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // The server tests' HTTP client (already in the graph through HummingbirdTesting).
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // System libraries (module maps + pkg-config).
@@ -158,6 +160,7 @@ let package = Package(
         .testTarget(name: "CABITests", dependencies: ["EarshotC", "CEarshot", "Earshot", "EarshotTestSupport"]),
         .testTarget(name: "EarshotServerTests",
                     dependencies: ["EarshotServer", "Earshot", "EarshotTestSupport",
-                                   .product(name: "HummingbirdTesting", package: "hummingbird")]),
+                                   .product(name: "HummingbirdTesting", package: "hummingbird"),
+                                   .product(name: "AsyncHTTPClient", package: "async-http-client")]),
     ]
 )

@@ -92,17 +92,18 @@ public final class ServerHost: Sendable {
         router.get("/v1/health") { _, _ in self.health() }
         router.get("/v1/models") { _, _ in try self.ready().models() }
         router.get("/metrics") { _, _ in await self.metricsResponse() }
+        // The generation endpoints stop when the client hangs up (see `cancelledOnHangUp`).
         router.post("/v1/audio/transcriptions") { request, _ in
-            try await self.ready().transcriptions(request, translate: false)
+            try await self.cancelledOnHangUp(request) { try await self.ready().transcriptions($0, translate: false) }
         }
         router.post("/v1/audio/translations") { request, _ in
-            try await self.ready().transcriptions(request, translate: true)
+            try await self.cancelledOnHangUp(request) { try await self.ready().transcriptions($0, translate: true) }
         }
         router.post("/v1/chat/completions") { request, _ in
-            try await self.ready().chatCompletions(request)
+            try await self.cancelledOnHangUp(request) { try await self.ready().chatCompletions($0) }
         }
         router.post("/v1/audio/tasks") { request, _ in
-            try await self.ready().audioTasks(request)
+            try await self.cancelledOnHangUp(request) { try await self.ready().audioTasks($0) }
         }
         return router
     }
@@ -113,6 +114,33 @@ public final class ServerHost: Sendable {
                     configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "earshot-server"),
                     onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
                     logger: logger)
+    }
+
+    /// Runs `handler` cancelled as soon as the client closes its side of the connection (Hummingbird's
+    /// `consumeWithCancellationOnInboundClose`), so a hung-up client frees its session at the next token or
+    /// window instead of at the end or the timeout. That consumes the connection's inbound stream, so the
+    /// response (or refusal) says `Connection: close` (ServerMiddleware) and clients open a new connection
+    /// for the next request — one
+    /// loopback connect per generation, nothing next to the model's work.
+    ///
+    /// The body is read (within the limit) before, and drained inside, the helper: Hummingbird 2.28's helper
+    /// ends only once its reader has handed on the body, and a handler that throws before reading it (a
+    /// 413, a model that cannot chat) would leave that reader waiting for ever. Errors leave the closure as
+    /// values for the same reason.
+    func cancelledOnHangUp(_ request: Request, _ handler: (Request) async throws -> Response) async throws -> Response {
+        var request = request
+        let buffer = try await EarshotServer.collect(request, limit: configuration.maxBodyBytes)
+        request.body = RequestBody(buffer: buffer)   // keeps the connection's stream for the helper
+        let outcome = try await request.body.consumeWithCancellationOnInboundClose { body in
+            for try await _ in body {}   // the collected buffer replayed, then the request's end
+            var r = request
+            r.body = RequestBody(buffer: buffer)
+            do { return HandlerOutcome.response(try await handler(r)) } catch { return .failure(UncheckedError(error)) }
+        }
+        switch outcome {
+        case .response(let response): return response
+        case .failure(let e): throw e.error
+        }
     }
 
     // MARK: - Endpoints that answer while loading
@@ -139,11 +167,25 @@ public final class ServerHost: Sendable {
     }
 }
 
+/// A handler's response or error, carried out of `consumeWithCancellationOnInboundClose`.
+enum HandlerOutcome: Sendable {
+    case response(Response)
+    case failure(UncheckedError)
+}
+
+/// An error moved across the task boundary once, read by the one task that awaits it.
+struct UncheckedError: @unchecked Sendable {
+    let error: any Error
+    init(_ error: any Error) { self.error = error }
+}
+
 /// Every request: API key check, the OpenAI error object for every failure, metrics and one log line.
 struct ServerMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     let host: ServerHost
 
+    /// The endpoints run under `ServerHost.cancelledOnHangUp`: their connections close after the response.
+    static let closing: Set<String> = ["/v1/audio/transcriptions", "/v1/audio/translations", "/v1/chat/completions", "/v1/audio/tasks"]
     static let endpoints: Set<String> = ["/", "/health", "/v1/health", "/v1/models", "/metrics", "/v1/audio/transcriptions",
                                          "/v1/audio/translations", "/v1/chat/completions", "/v1/audio/tasks"]
 
@@ -174,6 +216,7 @@ struct ServerMiddleware: RouterMiddleware {
         } catch {
             response = APIError(.internalServerError, "internal error: \(error)", type: "server_error", code: "internal_error").response
         }
+        if request.method == .post, Self.closing.contains(path) { response.headers[.connection] = "close" }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let endpoint = Self.endpoints.contains(path) ? path : "other"
         host.metrics.request(endpoint: endpoint, status: Int(response.status.code), seconds: seconds)

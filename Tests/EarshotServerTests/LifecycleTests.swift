@@ -1,5 +1,6 @@
 // The server's life around its requests: the port answers while the model is still loading (/health 503
-// "loading", model endpoints 503 model_loading, then ok) and a failed load is reported.
+// "loading", model endpoints 503 model_loading, then ok), a failed load is reported, and a client that
+// hangs up on a non-streamed request frees its session at once (the streamed case is in ChatServerTests).
 import Earshot
 import EarshotServer
 import EarshotTestSupport
@@ -21,8 +22,7 @@ import Testing
 
     @Test func healthSaysLoadingUntilTheModelIsMapped() async throws {
         let host = try host()
-        let app = Application(router: host.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: host.logger)
-        try await app.test(.ahc(.http)) { client in
+        try await serve(host.router(), logger: host.logger) { client in
             let loading = try await client.get("/health")
             #expect(loading.status == .serviceUnavailable && loading.object?["status"] as? String == "loading", "\(loading.text)")
             #expect(loading.headers[.retryAfter] == "1")
@@ -48,13 +48,41 @@ import Testing
         #expect(throws: EarshotError.self) {
             try host.load { () throws(EarshotError) in throw .invalidOption(name: "model", value: "x", reason: "not a model") }
         }
-        let app = Application(router: host.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: host.logger)
-        try await app.test(.ahc(.http)) { client in
+        try await serve(host.router(), logger: host.logger) { client in
             let h = try await client.get("/health")
             #expect(h.status == .serviceUnavailable && h.object?["status"] as? String == "error")
             #expect((h.object?["error"] as? String)?.contains("not a model") == true, "\(h.text)")
             let t = try await client.post("/v1/audio/transcriptions", form: .quick())
             #expect(t.status == .serviceUnavailable && t.errorCode == "model_failed")
+        }
+    }
+}
+
+@Suite(.serialized) struct HangUpTests {
+    /// A non-streamed chat whose client closes its socket: cancelled at the next token, the session freed.
+    @Test func hangingUpOnANonStreamedChatCancelsIt() async throws {
+        try await withServer(TestModels.qwen, configure: { $0.maxTokens = 4096 }) { server, client in
+            let port = client.port
+            let body = try JSONSerialization.data(withJSONObject: [
+                "messages": [["role": "user", "content": "Tell a very long story."]], "max_tokens": 4000, "temperature": 0,
+            ] as [String: Any])
+            let fd = try RawHTTP.post(port: port, path: "/v1/chat/completions", body: body)
+            // Wait until the session is generating, then hang up.
+            var waited = 0
+            while await server.pool.busy == 0, waited < 500 { try await Task.sleep(nanoseconds: 20_000_000); waited += 1 }
+            #expect(await server.pool.busy == 1)
+            close(fd)
+            waited = 0
+            while waited < 100 {
+                if server.metrics.cancelledRequests > 0, await server.pool.busy == 0 { break }
+                try await Task.sleep(nanoseconds: 100_000_000)
+                waited += 1
+            }
+            #expect(server.metrics.cancelledRequests == 1)
+            #expect(await server.pool.busy == 0)
+            // Well before 4000 tokens: the server answers the next request at once.
+            let next = try await client.post("/v1/chat/completions", json: ["messages": [["role": "user", "content": "hi"]], "max_tokens": 2])
+            #expect(next.status == .ok, "\(next.text)")
         }
     }
 }

@@ -1,5 +1,6 @@
-// Helpers of the server tests: the tiny models loaded once, a server on a loopback port, multipart and
-// JSON request builders, and readers of OpenAI error objects and SSE streams.
+// Helpers of the server tests: the tiny models loaded once, a server on a loopback port with an HTTP client
+// of its own, multipart and JSON request builders, and readers of OpenAI error objects and SSE streams.
+import AsyncHTTPClient
 import Earshot
 import EarshotServer
 import EarshotTestSupport
@@ -9,6 +10,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import NIOHTTP1
 
 enum TestModels {
     static let whisper: EarshotModel = try! EarshotModel(path: try! TinyWhisperEar.path(), options: ModelOptions(threads: 1))
@@ -19,15 +21,73 @@ enum TestModels {
 
 /// Runs `body` against a live server (real HTTP on a loopback port) for `model`.
 func withServer<R>(_ model: EarshotModel, configure: (inout ServerConfiguration) -> Void = { _ in },
-                   _ body: @Sendable (EarshotServer, any TestClientProtocol) async throws -> R) async throws -> R {
+                   _ body: @Sendable (EarshotServer, ServerClient) async throws -> R) async throws -> R {
     var c = ServerConfiguration()
     c.port = 0
     configure(&c)
     var logger = Logger(label: "earshot-server-test")
     logger.logLevel = .warning
     let server = try EarshotServer(model: model, configuration: c, logger: logger)
-    let app = Application(router: server.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
-    return try await app.test(.live) { client in try await body(server, client) }
+    return try await serve(server.router(), logger: logger) { client in try await body(server, client) }
+}
+
+/// Runs `body` with a client of `router` served on a loopback port. HummingbirdTesting starts and stops the
+/// server; its clients are not used: the live one is a single keep-alive connection, which the generation
+/// endpoints' `Connection: close` ends, and its AsyncHTTPClient one has a fixed 15 s deadline that chat tests
+/// exceed on 2 cores under the full parallel suite.
+func serve<R>(_ router: Router<BasicRequestContext>, logger: Logger,
+              _ body: @Sendable (ServerClient) async throws -> R) async throws -> R {
+    let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: logger)
+    return try await app.test(.live) { live in
+        guard let port = live.port else { throw RawHTTP.Failure(what: "the test server has no port") }
+        return try await body(ServerClient(port: port))
+    }
+}
+
+/// An HTTP client of the server under test (AsyncHTTPClient's shared client: a new connection after every
+/// `Connection: close`, a deadline of minutes).
+struct ServerClient: Sendable {
+    let port: Int
+    var deadline: TimeAmount = .seconds(600)
+
+    func executeRequest(uri: String, method: HTTPRequest.Method, headers: HTTPFields = [:], body: ByteBuffer? = nil) async throws -> ServerReply {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(uri)")
+        request.method = HTTPMethod(rawValue: method.rawValue)
+        for field in headers { request.headers.add(name: field.name.rawName, value: field.value) }
+        request.body = body.map { .bytes($0) }
+        let response = try await HTTPClient.shared.execute(request, deadline: .now() + deadline)
+        var fields = HTTPFields()
+        for (name, value) in response.headers {
+            if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) }
+        }
+        let head = HTTPResponse(status: .init(code: Int(response.status.code), reasonPhrase: response.status.reasonPhrase), headerFields: fields)
+        return ServerReply(head: head, body: try await response.body.collect(upTo: 1 << 30))
+    }
+
+    func post(_ uri: String, form: UploadForm, body: Data? = nil, headers extra: HTTPFields = [:]) async throws -> ServerReply {
+        var h = form.headers
+        for f in extra { h.append(f) }
+        return try await executeRequest(uri: uri, method: .post, headers: h, body: ByteBuffer(bytes: body ?? form.closed()))
+    }
+
+    func post(_ uri: String, json: Any, headers extra: HTTPFields = [:]) async throws -> ServerReply {
+        var h: HTTPFields = [.contentType: "application/json"]
+        for f in extra { h.append(f) }
+        let data = try JSONSerialization.data(withJSONObject: json)
+        return try await executeRequest(uri: uri, method: .post, headers: h, body: ByteBuffer(bytes: data))
+    }
+
+    func get(_ uri: String, headers: HTTPFields = [:]) async throws -> ServerReply {
+        try await executeRequest(uri: uri, method: .get, headers: headers, body: nil)
+    }
+}
+
+/// A response as the tests read it.
+struct ServerReply: Sendable {
+    let head: HTTPResponse
+    let body: ByteBuffer
+    var status: HTTPResponse.Status { head.status }
+    var headers: HTTPFields { head.headerFields }
 }
 
 /// A multipart/form-data body.
@@ -56,26 +116,7 @@ struct UploadForm {
     var headers: HTTPFields { [.contentType: "multipart/form-data; boundary=\(boundary)"] }
 }
 
-extension TestClientProtocol {
-    func post(_ uri: String, form: UploadForm, body: Data? = nil, headers extra: HTTPFields = [:]) async throws -> TestResponse {
-        var h = form.headers
-        for f in extra { h.append(f) }
-        return try await executeRequest(uri: uri, method: .post, headers: h, body: ByteBuffer(bytes: body ?? form.closed()))
-    }
-
-    func post(_ uri: String, json: Any, headers extra: HTTPFields = [:]) async throws -> TestResponse {
-        var h: HTTPFields = [.contentType: "application/json"]
-        for f in extra { h.append(f) }
-        let data = try JSONSerialization.data(withJSONObject: json)
-        return try await executeRequest(uri: uri, method: .post, headers: h, body: ByteBuffer(bytes: data))
-    }
-
-    func get(_ uri: String, headers: HTTPFields = [:]) async throws -> TestResponse {
-        try await executeRequest(uri: uri, method: .get, headers: headers, body: nil)
-    }
-}
-
-extension TestResponse {
+extension ServerReply {
     var text: String { String(buffer: body) }
     var object: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] }
     /// The OpenAI error object, when the body is one with all four keys.
