@@ -63,6 +63,7 @@ public enum EarshotError: Error, CustomStringConvertible, Sendable {
         case let e as EarshotError: return e
         case let e as ModelError:
             if case let .contextFull(needed, capacity) = e { return .contextFull(needed: needed, capacity: capacity) }
+            if case .stopped = e { return .cancelled }
             return .model(e)
         case let e as TokenizerError: return .tokenizer(e)
         case let e as WhisperTokenizerError: return .whisperTokenizer(e)

@@ -297,7 +297,11 @@ public final class Session: @unchecked Sendable {   // all mutable state guarded
             guard prompt.ids.count < context else { throw .prompt(.tooLong(tokens: prompt.ids.count, limit: context - 1)) }
             // Never more tokens than the context holds after the prompt, whatever was asked.
             let limit = min(options.maxTokens, context - prompt.ids.count)
-            let first = try prefill(prompt, engine: engine, reserve: limit, stats: &stats, probe: probe)
+            let first: [Float]
+            do throws(EarshotError) { first = try prefill(prompt, engine: engine, reserve: limit, stats: &stats, probe: probe, cancel: cancel) } catch {
+                guard case .cancelled = error else { throw error }
+                return GenerationResult(ids: [], text: "", stopReason: .cancelled, stats: stats)   // stopped in the prefill
+            }
             let decoder = QwenStepDecoder(model: model, lm: engine.lm, cache: cache!)
             var text = QwenTextStream(decoder: engine.tokenizer.streamingDecoder(),
                                       paddingFrom: engine.audio == nil ? engine.tokenizer.vocabularySize : nil)
@@ -322,8 +326,11 @@ public final class Session: @unchecked Sendable {   // all mutable state guarded
 
     /// Encodes the prompt's uncached audios (as one batch, like the reference), reuses the KV cache of the
     /// longest shared prefix, runs the rest through the LLM and returns the logits that pick the next token.
+    /// `cancel` (or the task's cancellation) stops it before the encoder and between LLM layers: `.cancelled`,
+    /// the context left at the reused prefix.
     func prefill(_ prompt: PreparedPrompt, engine: any QwenLLMEngine, reserve: Int, stats: inout GenerationStats,
-                 probe: Probe?) throws(EarshotError) -> [Float] {
+                 probe: Probe?, cancel: CancellationFlag? = nil) throws(EarshotError) -> [Float] {
+        let stopped = { cancel?.isCancelled == true || Task.isCancelled }
         let ids = prompt.ids
         guard !ids.isEmpty else { throw .prompt(.empty) }
         let llm = engine.llmConfig
@@ -380,6 +387,7 @@ public final class Session: @unchecked Sendable {   // all mutable state guarded
             }
             if let span = fresh.span { spans[j] = span } else if let mel = fresh.mel { mels.append((j, mel)) }
         }
+        if stopped() { throw .cancelled }
         if !mels.isEmpty, let encoder = engine.audio?.model.encoder {
             let t0 = now()
             let batch = mels.map(\.mel)
@@ -399,6 +407,7 @@ public final class Session: @unchecked Sendable {   // all mutable state guarded
         _contextIds = Array(ids[..<common])
         contextKeys = Array(keys[..<common])
         stats.reusedPromptTokens = common
+        if stopped() { throw .cancelled }
 
         // Embed the new ids and splice the audio rows that fall in them (QwenLM.splice over the suffix).
         let t0 = now()
@@ -412,7 +421,7 @@ public final class Session: @unchecked Sendable {   // all mutable state guarded
                     try lm.splice(rows: span[((first - a) * H)...], into: &x, at: first - common)
                 }
                 emit(probe, "llm.inputs_embeds", [suffix.count, H], x)
-                let h = try lm.forward(x, cache: cache, probe: probe)
+                let h = try lm.forward(x, cache: cache, probe: probe, shouldStop: stopped)
                 let logits = lm.lastLogits(h)
                 emit(probe, "llm.last_logits", [logits.count], logits)
                 return logits

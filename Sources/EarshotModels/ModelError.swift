@@ -13,6 +13,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case badInput(String)
     /// The KV cache cannot hold the tokens asked for.
     case contextFull(needed: Int, capacity: Int)
+    /// The caller asked the forward pass to stop (between layers); the KV cache kept its length.
+    case stopped
 
     public var description: String {
         switch self {
@@ -22,6 +24,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case .badConfig(let k, let r): return "model: config key '\(k)': \(r)"
         case .badInput(let s): return "model: bad input: \(s)"
         case .contextFull(let n, let c): return "model: the KV cache holds \(c) tokens, \(n) are needed"
+        case .stopped: return "model: stopped by the caller"
         }
     }
 }

@@ -107,7 +107,10 @@ public final class QwenLM: @unchecked Sendable {   // immutable after init
 
     /// Runs `x` [T × H] (embeddings of the next T tokens) through every layer, appending to `cache`.
     /// An empty cache fixes the NTK alpha from T. Returns the final-norm hidden states [T × H].
-    public func forward(_ xIn: [Float], cache: KVCache, probe: Probe? = nil) throws(ModelError) -> [Float] {
+    /// `shouldStop` is asked before every layer (a long prefill is cut short there: `.stopped`, the cache
+    /// keeping its length).
+    public func forward(_ xIn: [Float], cache: KVCache, probe: Probe? = nil,
+                        shouldStop: (() -> Bool)? = nil) throws(ModelError) -> [Float] {
         let H = config.hiddenSize, P = config.projectionSize, F = config.ffnDim
         let KVP = config.kvProjectionSize, QKV = config.qkvRows
         let heads = config.numHeads, kvHeads = config.numKVHeads, hd = config.headDim
@@ -129,6 +132,7 @@ public final class QwenLM: @unchecked Sendable {   // immutable after init
         var up = [Float](repeating: 0, count: T * F), gate = up
         let scale = 1 / Float(hd).squareRoot()
         for (l, layer) in layers.enumerated() {
+            if shouldStop?() == true { throw .stopped }
             Kernels.rmsNorm(x, weight: layer.attnNorm, eps: config.rmsNormEps, rows: T, dim: H, &u)
             Kernels.matmul(layer.qkv, u, tokens: T, &qkv)
             Kernels.addBias(&qkv, layer.qkvBias, rows: T, dim: QKV)

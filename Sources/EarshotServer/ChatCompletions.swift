@@ -204,7 +204,7 @@ extension EarshotServer {
 
         let reply: ChatReply = try await withSlot(conversation: chatRequest.historyKey) { slot in
             var result: ChatReply?
-            for try await e in try self.generate(chatRequest, slot: slot) { if case .done(let r) = e { result = r } }
+            for try await e in try self.generate(chatRequest, slot: slot, timeout: self.configuration.requestTimeoutSeconds) { if case .done(let r) = e { result = r } }
             guard let result else { throw CancellationError() }
             return result
         }
@@ -231,8 +231,9 @@ extension EarshotServer {
         }
     }
 
-    /// Runs the turn on `slot`'s session on a thread of its own; dropping the stream cancels it.
-    func generate(_ r: ChatRequest, slot: Slot) throws -> AsyncThrowingStream<ChatEvent, any Error> {
+    /// Runs the turn on `slot`'s session on a thread of its own; dropping the stream cancels it, and so does
+    /// `timeout` seconds passing (a prefill included: the stream then ends with the 504 `timeout` error).
+    func generate(_ r: ChatRequest, slot: Slot, timeout: Double) throws -> AsyncThrowingStream<ChatEvent, any Error> {
         let chat: Chat
         do {
             chat = try Chat.on(slot.session, system: r.system ?? Chat.defaultSystem)
@@ -247,8 +248,11 @@ extension EarshotServer {
         options.stopStrings = r.stop
         let metrics = self.metrics, opts = options
         return AsyncThrowingStream { continuation in
-            let flag = CancellationFlag()
+            let flag = CancellationFlag(), timedOut = CancellationFlag()
             continuation.onTermination = { _ in flag.cancel() }
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { timedOut.cancel(); flag.cancel() }
+            let timeoutError = APIError(.gatewayTimeout, "the request took longer than \(timeout) s and was cancelled",
+                                        type: "server_error", code: "timeout")
             Thread.detachNewThread {
                 do throws(EarshotError) {
                     try chat.replaceHistory(r.history)
@@ -261,7 +265,7 @@ extension EarshotServer {
                                        reused: s.reusedPromptTokens)
                     if reply.generation.stopReason == .cancelled {   // counted by whoever cancelled it
                         slot.conversationKey = nil
-                        continuation.finish(throwing: CancellationError())
+                        continuation.finish(throwing: timedOut.isCancelled ? timeoutError : CancellationError())
                         return
                     }
                     slot.conversationKey = r.keyAfter(reply: reply.response)
@@ -269,7 +273,11 @@ extension EarshotServer {
                     continuation.finish()
                 } catch {
                     slot.conversationKey = nil
-                    continuation.finish(throwing: APIError.from(error))
+                    if case .cancelled = error {
+                        continuation.finish(throwing: timedOut.isCancelled ? timeoutError : CancellationError())
+                    } else {
+                        continuation.finish(throwing: APIError.from(error))
+                    }
                 }
             }
         }
@@ -278,11 +286,11 @@ extension EarshotServer {
     func streamChat(_ r: ChatRequest, id: String, created: Int) async throws -> Response {
         let slot = try await pool.acquire(conversation: r.historyKey)
         let stream: AsyncThrowingStream<ChatEvent, any Error>
-        do { stream = try generate(r, slot: slot) } catch {
+        do { stream = try generate(r, slot: slot, timeout: configuration.requestTimeoutSeconds) } catch {
             await pool.release(slot)
             throw error
         }
-        let modelID = self.modelID, timeout = configuration.requestTimeoutSeconds
+        let modelID = self.modelID
         let lease = SlotLease(pool: pool, slot: slot)
         @Sendable func chunk(content: String?, role: Bool = false, finish: String?) -> ByteBuffer {
             var delta: [String: Any] = [:]
@@ -294,7 +302,6 @@ extension EarshotServer {
         let first = chunk(content: "", role: true, finish: nil)
         let metrics = self.metrics
         let body = ResponseBody { writer in
-            let deadline = Date().addingTimeInterval(timeout)
             do {
                 defer { lease.release() }
                 try await writer.write(first)
@@ -319,9 +326,9 @@ extension EarshotServer {
                                 try await writer.write(chunk(content: held, finish: nil))
                             }
                         }
-                        if Date() > deadline { throw APIError(.gatewayTimeout, "the request took longer than \(timeout) s", type: "server_error", code: "timeout") }
                     }
                 } catch let e as APIError {
+                    if e.code == "timeout" { metrics.cancellation() }
                     try await writer.write(self.sse(["error": ["message": e.message, "type": e.type, "code": e.code ?? NSNull(), "param": e.param ?? NSNull()] as [String: Any]]))
                 } catch is CancellationError {
                     metrics.cancellation()

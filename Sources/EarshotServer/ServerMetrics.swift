@@ -68,6 +68,8 @@ public final class ServerMetrics: Sendable {
     public func count(endpoint: String, status: Int) -> Int { tally.withLock { $0.requests["\(endpoint) \(status)"] ?? 0 } }
 
     public var cancelledRequests: Int { tally.withLock { $0.cancelled } }
+    /// Tokens generated since start.
+    public var generatedTokens: Int { tally.withLock { $0.tokens } }
 
     /// The exposition text, with the scrape-time gauges set first.
     public func render(queueDepth: Int, busy: Int, slots: Int, loaded: Bool) -> String {

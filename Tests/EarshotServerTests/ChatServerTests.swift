@@ -260,4 +260,20 @@ import Glibc
             #expect(busy == 0)
         }
     }
+
+    /// A streamed chat's timeout holds during the prefill too: it ends with the timeout error before a token.
+    @Test func aStreamedChatTimesOutInItsPrefill() async throws {
+        try await withServer(TestModels.qwen, configure: { $0.requestTimeoutSeconds = 0.001 }) { server, client in
+            let r = try await client.post("/v1/chat/completions", json: [
+                "messages": [userMessage("What is said?")], "max_tokens": 4000, "temperature": 0, "stream": true,
+            ] as [String: Any])
+            let events = try #require(r.events, "\(r.text)")
+            #expect(events.last == "[DONE]")
+            #expect(events.contains { $0.contains("\"code\":\"timeout\"") }, "\(events)")
+            var waited = 0
+            while await server.pool.busy > 0, waited < 100 { try await Task.sleep(nanoseconds: 50_000_000); waited += 1 }
+            #expect(server.metrics.generatedTokens == 0)
+            #expect(server.metrics.cancelledRequests == 1)
+        }
+    }
 }

@@ -5,6 +5,7 @@ import Foundation
 import Testing
 @testable import Earshot
 import EarshotTestSupport
+import EarshotModels
 import EarshotTokenizer
 
 enum LibGoldens {
@@ -99,6 +100,22 @@ enum LibGoldens {
         flag.cancel()
         let none = try session.run(.transcribe(language: .en), audio: .file(LibGoldens.jfk), options: LibGoldens.greedy(20), cancel: flag)
         #expect(none.ids.isEmpty && none.stopReason == .cancelled)
+    }
+
+    /// A prefill asked to stop does so between layers, leaving the KV cache as it was: the same prefill
+    /// then gives what a fresh cache gives (how a server timeout cuts a long prompt short).
+    @Test func aPrefillStopsBetweenLayers() throws {
+        let engine = try #require(model.llm)
+        let x = try engine.lm.embed(Array(100..<140))
+        let cache = engine.makeCache(capacity: 64, precision: .f32)
+        var asked = 0
+        #expect(throws: ModelError.stopped) {
+            _ = try engine.lm.forward(x, cache: cache, shouldStop: { asked += 1; return asked == 2 })
+        }
+        #expect(asked == 2 && cache.length == 0)
+        let resumed = try engine.lm.forward(x, cache: cache)
+        let fresh = try engine.lm.forward(x, cache: engine.makeCache(capacity: 64, precision: .f32))
+        #expect(resumed == fresh && cache.length == 40)
     }
 
     @Test func stopStringsCutTheText() throws {
