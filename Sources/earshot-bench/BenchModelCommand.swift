@@ -55,19 +55,19 @@ struct DecodeBench: ParsableCommand {
     func run() throws {
         BenchReport.header()
         let m = try options.load()
-        let cache = m.model.makeCache(capacity: context + tokens + 1)
+        let cache = m.makeCache(capacity: context + tokens + 1)
         fillCache(cache, length: context)
         let gb = Double(m.decodeBytesPerToken) / 1e9
         print("decode: \(m.llmType) weights, \(BenchReport.fmt(gb)) GB read per token, context \(context), \(tokens) tokens per run")
         // Warm-up: one step touches every page of the decode weights.
-        _ = try m.model.decodeStep(id: 1, cache: cache)
+        _ = try m.decodeStep(id: 1, cache: cache)
         try options.forEachThreadCount { threads in
             let bw = decodeReadBandwidth(m)
             var rates: [Double] = [], cpuRates: [Double] = []
             for _ in 0..<options.runs {
                 cache.truncate(to: context)
                 let s = try BenchClock.measure {
-                    for i in 0..<tokens { _ = try m.model.decodeStep(id: (i * 7919) % 150_000, cache: cache) }
+                    for i in 0..<tokens { _ = try m.decodeStep(id: (i * 7919) % m.idRange, cache: cache) }
                 }
                 rates.append(Double(tokens) / s.wall)
                 cpuRates.append(Double(tokens) * Double(threads) / s.cpu)
@@ -120,16 +120,16 @@ struct PrefillBench: ParsableCommand {
     func run() throws {
         BenchReport.header()
         let m = try options.load()
-        let ids = (0..<tokens).map { ($0 * 7919) % 150_000 }
-        let cache = m.model.makeCache(capacity: tokens)
-        let gflop = prefillFlopsPerToken(m.config.llm) / 1e9
+        let ids = (0..<tokens).map { ($0 * 7919) % m.idRange }
+        let cache = m.makeCache(capacity: tokens)
+        let gflop = prefillFlopsPerToken(m.llmConfig) / 1e9
         print("prefill: \(m.llmType) weights, \(tokens) positions, \(BenchReport.fmt(gflop)) GFLOP per position in the matmuls")
-        _ = try m.model.decodeStep(id: 1, cache: cache)   // warm the page cache
+        _ = try m.decodeStep(id: 1, cache: cache)   // warm the page cache
         try options.forEachThreadCount { threads in
             var rates: [Double] = [], cpuRates: [Double] = []
             for _ in 0..<options.runs {
                 cache.reset()
-                let s = try BenchClock.measure { _ = try m.model.prefill(ids: ids, cache: cache) }
+                let s = try BenchClock.measure { _ = try m.prefill(ids: ids, cache: cache) }
                 rates.append(Double(tokens) / s.wall)
                 cpuRates.append(Double(tokens) * Double(threads) / s.cpu)
             }
@@ -163,18 +163,19 @@ struct EncoderBench: ParsableCommand {
     func run() throws {
         BenchReport.header()
         let m = try options.load()
-        let a = m.config.audio
+        let audioModel = try m.requireAudioModel()
+        let a = audioModel.config.audio
         let total = max(frames, 3000)
         var s: UInt64 = 0x2545_F491_4F6C_DD1D
         let values = (0..<(a.nMels * total)).map { _ -> Float in s ^= s << 13; s ^= s >> 7; s ^= s << 17; return Float(Int(s % 2001) - 1000) * 1e-3 }
         let mel = AudioEncoder.Mel(values: values, frames: total, melLength: frames)
         let encType = (try? m.weights.file.tensor(named: TensorNames.audioBlock(0, "ffn_up.weight")).dtype.description) ?? "?"
         print("encoder: \(encType) weights, \(frames) mel frames (\(BenchReport.fmt(Double(frames) / 100)) s of audio)")
-        _ = try m.model.encoder.encode([mel])   // warm the page cache
+        _ = try audioModel.encoder.encode([mel])   // warm the page cache
         try options.forEachThreadCount { threads in
             var secs: [Double] = [], cpuSecs: [Double] = []
             for _ in 0..<options.runs {
-                let s = try BenchClock.measure { _ = try m.model.encoder.encode([mel]) }
+                let s = try BenchClock.measure { _ = try audioModel.encoder.encode([mel]) }
                 secs.append(s.wall); cpuSecs.append(s.cpu / Double(threads))
             }
             BenchReport.row(workload: "encoder", type: encType, threads: threads, stats: BenchStats(values: secs), unit: "s",
@@ -201,8 +202,8 @@ struct LoadBench: ParsableCommand {
         func once() throws -> Double {
             try BenchClock.time {
                 let m = try options.load()
-                let cache = m.model.makeCache(capacity: 8)
-                _ = try m.model.decodeStep(id: 1, cache: cache)
+                let cache = m.makeCache(capacity: 8)
+                _ = try m.decodeStep(id: 1, cache: cache)
             }
         }
         _ = try once()

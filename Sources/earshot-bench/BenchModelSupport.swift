@@ -2,6 +2,7 @@
 // loading a `.ear` into a QwenAudioModel, wall-clock timing, median/spread statistics, the read-bandwidth
 // pass over the exact weight bytes one decode step reads, peak RSS, and the result-row printer
 // (`Tools/bench/peers.py` parses the `result` lines).
+import ArgumentParser
 import Earshot
 import EarshotFormat
 import EarshotKernels
@@ -11,10 +12,15 @@ import Foundation
 import Glibc
 #endif
 
-/// A `.ear` mapped and built into a model, plus the byte ranges one decode step streams.
+/// A `.ear` mapped and built into a model, plus the byte ranges one decode step streams. Qwen-Audio files
+/// build the whole QwenAudioModel; text LLMs converted from GGUF (`qwen2`, `qwen`) build a QwenTextModel, whose
+/// LLM is the same QwenLM, so decode, prefill, load and perplexity run on either (encoder needs audio).
 struct BenchModel {
     let weights: EarWeights
-    let model: QwenAudioModel
+    /// The LLM every LLM benchmark runs.
+    let lm: QwenLM
+    /// The whole audio-language model; nil for a text-only LLM.
+    let audioModel: QwenAudioModel?
     /// Every matrix one decode token multiplies (LLM blocks + lm_head), in the order decode reads them.
     let decodeTensors: [UnsafeRawBufferPointer]
     /// Bytes of weights one decode token reads (the LLM matrices, lm_head and one embedding row).
@@ -24,11 +30,20 @@ struct BenchModel {
 
     init(path: String) throws {
         weights = try EarWeights(path: path)
-        model = try QwenAudioModel(config: try weights.qwenAudioConfig(), weights: weights)
+        let config = weights.configValues
+        if case .string(let arch)? = config[MetadataKeys.architecture],
+           arch == MetadataKeys.Architecture.qwen2 || arch == MetadataKeys.Architecture.qwen {
+            lm = try QwenTextModel(metadata: config, weights: weights).lm
+            audioModel = nil
+        } else {
+            let model = try QwenAudioModel(config: try weights.qwenAudioConfig(), weights: weights)
+            lm = model.lm
+            audioModel = model
+        }
         let file = weights.file
         var ranges: [UnsafeRawBufferPointer] = []
         for info in file.tensors where info.name.hasPrefix("blk.") && info.shape.count == 2 { ranges.append(file.bytes(of: info)) }
-        let out = try file.tensor(named: TensorNames.output)
+        let out = try (try? file.tensor(named: TensorNames.output)) ?? file.tensor(named: TensorNames.tokenEmbedding)
         ranges.append(file.bytes(of: out))
         decodeTensors = ranges
         let embd = try file.tensor(named: TensorNames.tokenEmbedding)
@@ -36,7 +51,28 @@ struct BenchModel {
         llmType = (try? file.tensor(named: TensorNames.block(0, "ffn_up.weight")).dtype.description) ?? "?"
     }
 
-    var config: QwenAudioConfig { model.config }
+    var llmConfig: QwenLMConfig { lm.config }
+    /// Token ids the benchmarks feed are taken below this (ordinary text ids on the real vocabularies).
+    var idRange: Int { min(150_000, lm.config.vocabSize) }
+
+    /// The audio-language model, or a clear refusal for a text-only LLM.
+    func requireAudioModel() throws -> QwenAudioModel {
+        guard let audioModel else { throw ValidationError("this is a text-only LLM: it has no audio encoder") }
+        return audioModel
+    }
+
+    /// A KV cache (f16, as the runtime and llama.cpp default to) for `capacity` positions.
+    func makeCache(capacity: Int) -> KVCache { KVCache(config: lm.config, capacity: capacity, precision: .f16) }
+
+    /// Feeds one token; the logits for the next [V].
+    func decodeStep(id: Int, cache: KVCache) throws -> [Float] {
+        lm.lastLogits(try lm.forward(try lm.embed([id]), cache: cache))
+    }
+
+    /// Runs the prompt `ids`; the logits at its last position [V].
+    func prefill(ids: [Int], cache: KVCache) throws -> [Float] {
+        lm.lastLogits(try lm.forward(try lm.embed(ids), cache: cache))
+    }
 }
 
 /// Timing and reporting helpers.

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Quantization quality of Earshot and llama.cpp on the real Qwen2.5-Coder-1.5B-Instruct weights, side by side,
+# on the same tokens, chunks and reference (issue #19 item 4; perplexity parity, item 3):
+#   reference  the GGUF's weights dequantized to F32 (llama-quantize --allow-requantize … F32), run by llama.cpp
+#              → base.kld (tokens + log-probs, llama-perplexity --kl-divergence-base)
+#   llama.cpp  Q8_0, Q4_0, Q4_K_M, IQ4_XS quantized from that F32 GGUF, scored by llama-perplexity --kl-divergence
+#   Earshot    f32, q8, q4, q4m .ear converted from the original GGUF, scored by `earshot-bench perplexity` on
+#              base.kld (same positions, llama.cpp's formulas); its f32 run also writes ours.kld, and llama.cpp's
+#              F32 is scored against it (the two engines' f32 runs compared both ways)
+# Text: this repository's Swift sources at a pinned commit (Sources/**/*.swift, sorted), 512-token chunks.
+#
+#   Tools/qwen2/quality.sh                 # needs Tools/get-qwen2.sh's GGUF and llama.cpp (Tools/bench/peers.sh builds it)
+#   CHUNKS=80 THREADS=2 Tools/qwen2/quality.sh
+# Work files (GBs) go to $QUALITY_DIR (default /work/scratch/quality); prints a markdown table at the end.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+CACHE="${EARSHOT_CACHE:-$HOME/.cache/earshot}"
+GGUF="${GGUF:-$CACHE/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf}"
+DIR="${QUALITY_DIR:-/work/scratch/quality}"
+LLAMA="${LLAMA_BIN:-/work/scratch/bench/llama_cpp_python-0.3.36/vendor/llama.cpp/build/bin}"
+CHUNKS="${CHUNKS:-40}"
+CTX="${CTX:-512}"
+THREADS="${THREADS:-2}"
+TEXT_COMMIT="${TEXT_COMMIT:-65ed52d}"
+EAR_TYPES="${EAR_TYPES:-f32 q8 q4m q4}"
+LLAMA_TYPES="${LLAMA_TYPES:-Q8_0 Q4_K_M IQ4_XS Q4_0}"
+mkdir -p "$DIR"
+[ -s "$GGUF" ] || { echo "quality: $GGUF missing (run Tools/get-qwen2.sh)" >&2; exit 2; }
+[ -x "$LLAMA/llama-perplexity" ] || { echo "quality: llama.cpp tools not in $LLAMA" >&2; exit 2; }
+(cd "$ROOT" && swift build -c release --product earshot-bench >/dev/null && swift build -c release --product earshot-convert >/dev/null)
+BENCH="$ROOT/.build/release/earshot-bench"
+CONVERT="$ROOT/.build/release/earshot-convert"
+
+text="$DIR/text-$TEXT_COMMIT.txt"
+if [ ! -s "$text" ]; then
+  git -C "$ROOT" ls-tree -r --name-only "$TEXT_COMMIT" -- Sources | grep '\.swift$' | sort |
+    while read -r f; do git -C "$ROOT" show "$TEXT_COMMIT:$f"; done > "$text"
+fi
+echo "== text: $(wc -c < "$text") bytes of Sources/**/*.swift at $TEXT_COMMIT; $CHUNKS chunks of $CTX tokens, $THREADS threads"
+
+f32="$DIR/qwen2.5-coder-1.5b.F32.gguf"
+[ -s "$f32" ] || "$LLAMA/llama-quantize" --allow-requantize "$GGUF" "$f32" F32 > "$DIR/quantize-F32.log" 2>&1
+ppl() { "$LLAMA/llama-perplexity" -m "$1" -f "$text" -c "$CTX" --chunks "$CHUNKS" -t "$THREADS" -b "$CTX" "${@:2}"; }
+[ -s "$DIR/base.kld" ] || ppl "$f32" --kl-divergence-base "$DIR/base.kld" > "$DIR/llama-F32.log" 2>&1
+for t in $LLAMA_TYPES; do
+  g="$DIR/qwen2.5-coder-1.5b.$t.gguf"
+  [ -s "$g" ] || "$LLAMA/llama-quantize" --allow-requantize "$f32" "$g" "$t" > "$DIR/quantize-$t.log" 2>&1
+  [ -s "$DIR/llama-$t.log" ] && grep -q "Same top p" "$DIR/llama-$t.log" ||
+    ppl "$g" --kl-divergence-base "$DIR/base.kld" --kl-divergence > "$DIR/llama-$t.log" 2>&1
+done
+for t in $EAR_TYPES; do
+  e="$DIR/qwen2.5-coder-1.5b.$t.ear"
+  [ -s "$e" ] || "$CONVERT" "$GGUF" --quant "$t" -o "$e" > "$DIR/convert-$t.log" 2>&1
+  extra=(); [ "$t" = f32 ] && extra=(--write-base "$DIR/ours.kld")
+  [ -s "$DIR/earshot-$t.log" ] && grep -q "^result" "$DIR/earshot-$t.log" ||
+    "$BENCH" perplexity --model "$e" --base "$DIR/base.kld" --threads "$THREADS" "${extra[@]}" > "$DIR/earshot-$t.log" 2>"$DIR/earshot-$t.err"
+done
+[ -s "$DIR/llama-F32-vs-ours.log" ] && grep -q "Same top p" "$DIR/llama-F32-vs-ours.log" ||
+  ppl "$f32" --kl-divergence-base "$DIR/ours.kld" --kl-divergence > "$DIR/llama-F32-vs-ours.log" 2>&1
+
+python3 "$ROOT/Tools/qwen2/quality_table.py" "$DIR" --ear-types "$EAR_TYPES" --llama-types "$LLAMA_TYPES"
