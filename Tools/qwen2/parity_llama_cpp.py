@@ -101,13 +101,17 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--near-tie", type=float, default=0.05)
     ap.add_argument("--json", help="also write the per-prompt results here")
+    ap.add_argument("--prompts", help="only these prompts, 1-based and comma-separated (e.g. 1,2,5)")
     a = ap.parse_args()
 
     from llama_cpp import Llama
     llm = Llama(model_path=a.gguf, n_ctx=512, n_threads=a.threads, n_batch=512, logits_all=True, verbose=False)
     rows, ok = [], True
     with tempfile.TemporaryDirectory() as tmp:
+        chosen = {int(k) - 1 for k in a.prompts.split(",")} if a.prompts else set(range(len(PROMPTS)))
         for i, text in enumerate(PROMPTS):
+            if i not in chosen:
+                continue
             ids = llm.tokenize(text.encode(), add_bos=False, special=False)
             ours = earshot_tokenize(a.earshot, a.ear, text)
             ref, margins, ref_logits = llama_greedy(llm, ids, a.tokens)

@@ -60,8 +60,9 @@ def main():
         delta = None if ppl is None or base_ppl is None else 100 * (ppl / base_ppl - 1)
         print(f"| {name} | {bpw:.2f} | {fmt(ppl, '.4f')} | {fmt(delta, '+.3f')} % | {fmt(kld, '.6f')} | "
               f"{fmt(k99, '.5f')} | {fmt(top, '.2f')} % |")
-    print(f"\nllama.cpp F32 scored against Earshot f32's log-probs (ours.kld): mean KLD {fmt(cross_kld, '.6f')}, "
-          f"same top-1 {fmt(cross_top, '.2f')} %")
+    if cross_kld is not None:
+        print(f"\nllama.cpp F32 scored against Earshot f32's log-probs (ours.kld): mean KLD {fmt(cross_kld, '.6f')}, "
+              f"same top-1 {fmt(cross_top, '.2f')} %")
     return 0
 
 
