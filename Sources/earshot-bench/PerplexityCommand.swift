@@ -79,8 +79,9 @@ struct PerplexityBench: ParsableCommand {
         try writer?.close()
         let (ppl, pplErr) = stats.perplexity, (pplBase, pplBaseErr) = stats.basePerplexity, (kld, kldErr) = stats.meanKLD
         print(String(format: "Mean PPL(Q)     : %.6f ± %.6f", ppl, pplErr))
-        print(String(format: "Mean PPL(base)  : %.6f ± %.6f", pplBase, pplBaseErr))
-        print(String(format: "PPL(Q)/PPL(base): %.6f", ppl / pplBase))
+        // The base file's 16-bit log-probs cap those more than 16 below the top one, so this PPL(base) is lower than
+        // the base run's own perplexity (which llama-perplexity prints as "Final estimate"): compare PPL(Q) with that.
+        print(String(format: "Mean PPL(base)  : %.6f ± %.6f  (from the base file's capped log-probs)", pplBase, pplBaseErr))
         print(String(format: "Mean KLD        : %.6f ± %.6f  (99%%: %.6f)", kld, kldErr, stats.kld99))
         print(String(format: "RMS Δp          : %.3f %%", 100 * stats.rmsPDiff))
         print(String(format: "Same top p      : %.3f %%  (%d of %d)", 100 * stats.sameTopFraction, stats.sameTop, stats.count))

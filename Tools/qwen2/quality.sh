@@ -14,11 +14,7 @@
 #   CROSS=0 EAR_TYPES='f32 q8' Tools/qwen2/quality.sh   # skip the cross-check pass; only these Earshot types
 # Work files (GBs) go to $QUALITY_DIR (default /work/scratch/quality); prints a markdown table at the end.
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-CACHE="${EARSHOT_CACHE:-$HOME/.cache/earshot}"
-GGUF="${GGUF:-$CACHE/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf}"
-DIR="${QUALITY_DIR:-/work/scratch/quality}"
-LLAMA="${LLAMA_BIN:-/work/scratch/bench/llama_cpp_python-0.3.36/vendor/llama.cpp/build/bin}"
+source "$(dirname "$0")/paths.sh"
 CHUNKS="${CHUNKS:-40}"
 CTX="${CTX:-512}"
 THREADS="${THREADS:-2}"

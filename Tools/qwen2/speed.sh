@@ -7,13 +7,10 @@
 #
 #   Tools/qwen2/speed.sh                    # after Tools/qwen2/quality.sh (which writes the .ear and GGUF files)
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-CACHE="${EARSHOT_CACHE:-$HOME/.cache/earshot}"
-DIR="${QUALITY_DIR:-/work/scratch/quality}"
-LLAMA="${LLAMA_BIN:-/work/scratch/bench/llama_cpp_python-0.3.36/vendor/llama.cpp/build/bin}"
+source "$(dirname "$0")/paths.sh"
 ROUNDS="${ROUNDS:-2}"
 THREADS="${THREADS:-1,2}"
-GGUFS="${GGUFS:-$CACHE/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf $DIR/qwen2.5-coder-1.5b.Q8_0.gguf}"
+GGUFS="${GGUFS:-$GGUF $DIR/qwen2.5-coder-1.5b.Q8_0.gguf}"
 EARS="${EARS:-$DIR/qwen2.5-coder-1.5b.q8.ear $DIR/qwen2.5-coder-1.5b.q4m.ear $DIR/qwen2.5-coder-1.5b.q4.ear}"
 (cd "$ROOT" && swift build -c release --product earshot-bench >/dev/null)
 BENCH="$ROOT/.build/release/earshot-bench"
