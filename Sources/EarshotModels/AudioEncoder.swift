@@ -10,6 +10,9 @@
 // longest 2·L1, so a shorter audio's conv1 sees the next real mel frame (from its padded region) at its crop edge;
 // its frames ≥ L1 are zeroed and masked as keys, so they influence nothing else. `encode(_:batched: true)`
 // reproduces exactly that by feeding conv1 one extra frame; `batched: false` encodes each audio alone.
+// Qwen2-Audio (`audioTokenId` set; transformers `Qwen2AudioEncoder`) runs every audio over its whole padded
+// 3000-frame mel with the keys ≥ L1 masked: the same as cropping, with conv1 reading the padding frame after
+// the crop; its output is [N × D] (no bos/eos vectors: `<|audio_bos|>`/`<|audio_eos|>` are text tokens).
 import EarshotKernels
 import Foundation
 
@@ -96,7 +99,10 @@ public final class AudioEncoder: @unchecked Sendable {   // immutable after init
         for (i, mel) in mels.enumerated() {
             let l1 = AudioEncoderConfig.encoderFrames(melLength: mel.melLength)
             let crop = 2 * l1
-            let inFrames = batched ? min(crop + 1, maxCrop) : crop
+            // Qwen2-Audio: each audio alone against its own padded 3000-frame mel (conv1 sees the frame after
+            // the crop unless the crop is the whole window).
+            let inFrames = config.audioTokenId != nil ? min(crop + 1, mel.frames)
+                : batched ? min(crop + 1, maxCrop) : crop
             spans.append(try encodeOne(mel, index: i, inFrames: inFrames, probe: probe))
         }
         return spans

@@ -12,6 +12,8 @@ public enum MetadataKeys {
     /// `general.architecture` values.
     public enum Architecture {
         public static let qwenAudio = "qwen-audio"
+        /// Qwen2-Audio: a 128-bin Whisper-large-v3-style encoder + projector + a Qwen2 LLM (Docs/qwen2-audio.md).
+        public static let qwen2Audio = "qwen2-audio"
         /// Qwen2 / Qwen2.5 text LLMs (GQA, q/k/v biases, tied or untied output, no dynamic NTK / logn).
         public static let qwen2 = "qwen2"
         /// The Qwen(-7B) text LLM (Qwen-Audio's LLM without the audio encoder).
@@ -26,6 +28,9 @@ public enum MetadataKeys {
     public static let audioAvgPool = "audio.avg_pool"
     /// Learned bos/eos vectors around each audio span (Qwen-Audio: true); absent = true.
     public static let audioBosEos = "audio.add_bos_eos"
+    /// The token each audio vector replaces (Qwen2-Audio's `<|AUDIO|>`, repeated once per vector between
+    /// `<|audio_bos|>` and `<|audio_eos|>`); absent = Qwen-Audio's `<audio>…</audio>` spans.
+    public static let audioTokenID = "audio.audio_token_id"
 
     // qwen.* — the LLM (Qwen-Audio's and the text models').
     public static let hiddenSize = "qwen.hidden_size"

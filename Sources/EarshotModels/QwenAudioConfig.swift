@@ -80,13 +80,18 @@ public struct AudioEncoderConfig: Sendable, Equatable {
     public var projection: Bool         // `proj` Linear after ln_post
     public var bosEos: Bool             // learned bos/eos vectors around the span
     public var layerNormEps: Float
-    public var audioStartId: Int        // `<audio>`; `</audio>` is audioStartId + 1
+    public var audioStartId: Int        // `<audio>`; `</audio>` is audioStartId + 1 (Qwen2-Audio: `<|audio_bos|>`)
+    /// Qwen2-Audio: each output vector replaces one `<|AUDIO|>` token of this id (the prompt repeats it N
+    /// times); every audio is encoded against its own 30 s padded mel, so conv1 reads the padding frame after
+    /// the crop. nil: Qwen-Audio's spans `<audio>`…`</audio>` inclusive, audios encoded as one batch.
+    public var audioTokenId: Int?
 
     public init(nMels: Int, nCtx: Int, nState: Int, nHead: Int, nLayer: Int, outputDim: Int, avgPool: Bool = true,
-                projection: Bool = true, bosEos: Bool = true, layerNormEps: Float = 1e-5, audioStartId: Int = 155_163) {
+                projection: Bool = true, bosEos: Bool = true, layerNormEps: Float = 1e-5, audioStartId: Int = 155_163,
+                audioTokenId: Int? = nil) {
         self.nMels = nMels; self.nCtx = nCtx; self.nState = nState; self.nHead = nHead; self.nLayer = nLayer
         self.outputDim = outputDim; self.avgPool = avgPool; self.projection = projection; self.bosEos = bosEos
-        self.layerNormEps = layerNormEps; self.audioStartId = audioStartId
+        self.layerNormEps = layerNormEps; self.audioStartId = audioStartId; self.audioTokenId = audioTokenId
     }
 
     /// Plain Whisper encoder (no pool, no projection, no bos/eos), e.g. tiny: nState 384, 6 heads, 4 layers.
@@ -111,6 +116,9 @@ public struct AudioEncoderConfig: Sendable, Equatable {
             throw .badConfig(key: k, reason: "must be positive, got \(v)")
         }
         guard nState % nHead == 0 else { throw .badConfig(key: "audio.n_head", reason: "n_state \(nState) not divisible by \(nHead)") }
+        if audioTokenId != nil && bosEos {
+            throw .badConfig(key: MetadataKeys.audioTokenID, reason: "per-vector audio tokens and learned bos/eos vectors exclude each other")
+        }
         if !projection && outputDim != nState {
             throw .badConfig(key: "audio.output_dim", reason: "without a projection it must equal n_state \(nState)")
         }
@@ -155,8 +163,23 @@ public struct QwenAudioConfig: Sendable, Equatable {
             default: throw .badConfig(key: k, reason: "not a boolean")
             }
         }
-        if case .string(let arch)? = m[MetadataKeys.architecture], arch != MetadataKeys.Architecture.qwenAudio {
-            throw .badConfig(key: MetadataKeys.architecture, reason: "'\(arch)' is not qwen-audio")
+        var qwen2Audio = false
+        if case .string(let arch)? = m[MetadataKeys.architecture] {
+            qwen2Audio = arch == MetadataKeys.Architecture.qwen2Audio
+            guard qwen2Audio || arch == MetadataKeys.Architecture.qwenAudio else {
+                throw .badConfig(key: MetadataKeys.architecture, reason: "'\(arch)' is not qwen-audio or qwen2-audio")
+            }
+        }
+        if qwen2Audio {
+            let r = MetadataReader(m)
+            let llm = try QwenLMConfig(metadata: m, qwen2: true)
+            let audio = AudioEncoderConfig(
+                nMels: try int("audio.n_mels"), nCtx: try int("audio.n_ctx"), nState: try int("audio.n_state"),
+                nHead: try int("audio.n_head"), nLayer: try int("audio.n_layer"), outputDim: try int("audio.output_dim"),
+                avgPool: true, projection: true, bosEos: false, audioStartId: try int("audio.audio_start_id"),
+                audioTokenId: try r.int(MetadataKeys.audioTokenID))
+            try self.init(llm: llm, audio: audio)
+            return
         }
         let llm = QwenLMConfig(
             hiddenSize: try int(MetadataKeys.hiddenSize), numLayers: try int(MetadataKeys.numLayers), numHeads: try int(MetadataKeys.numHeads),
@@ -200,7 +223,21 @@ public struct QwenAudioConfig: Sendable, Equatable {
 
     /// The metadata keys and values the converter writes for this config.
     public var metadata: [String: ConfigValue] {
-        [
+        if let token = audio.audioTokenId {
+            return [
+                MetadataKeys.architecture: .string(MetadataKeys.Architecture.qwen2Audio),
+                MetadataKeys.hiddenSize: .int(llm.hiddenSize), MetadataKeys.numLayers: .int(llm.numLayers),
+                MetadataKeys.numHeads: .int(llm.numHeads), MetadataKeys.numKVHeads: .int(llm.numKVHeads),
+                MetadataKeys.headDim: .int(llm.headDim), MetadataKeys.intermediateSize: .int(llm.intermediateSize),
+                MetadataKeys.vocabSize: .int(llm.vocabSize), MetadataKeys.rmsNormEps: .double(Double(llm.rmsNormEps)),
+                MetadataKeys.ropeBase: .double(llm.ropeBase), MetadataKeys.seqLength: .int(llm.seqLength),
+                MetadataKeys.tiedEmbeddings: .bool(llm.tiedEmbeddings),
+                "audio.n_mels": .int(audio.nMels), "audio.n_ctx": .int(audio.nCtx), "audio.n_state": .int(audio.nState),
+                "audio.n_head": .int(audio.nHead), "audio.n_layer": .int(audio.nLayer), "audio.output_dim": .int(audio.outputDim),
+                "audio.audio_start_id": .int(audio.audioStartId), MetadataKeys.audioTokenID: .int(token),
+            ]
+        }
+        return [
             MetadataKeys.architecture: .string(MetadataKeys.Architecture.qwenAudio),
             MetadataKeys.hiddenSize: .int(llm.hiddenSize), MetadataKeys.numLayers: .int(llm.numLayers),
             MetadataKeys.numHeads: .int(llm.numHeads), MetadataKeys.headDim: .int(llm.headDim),

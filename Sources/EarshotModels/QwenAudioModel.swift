@@ -1,4 +1,5 @@
-// QwenAudioModel: audio encoder + LLM behind one small API — prefill a prompt (ids with expanded audio
+// QwenAudioModel: audio encoder + LLM behind one small API (Qwen-Audio, and Qwen2-Audio when the config has an
+// `audioTokenId`: its projected features replace the runs of `<|AUDIO|>` tokens) — prefill a prompt (ids with expanded audio
 // spans + the audios' mels), then decode one token at a time against a KV cache. The generation loop
 // (sampling, stops, streaming) lives in the library (`Sources/Earshot/Generation/Decoding.swift`).
 import EarshotKernels
@@ -36,7 +37,12 @@ public final class QwenAudioModel: @unchecked Sendable {   // immutable after in
         guard !ids.isEmpty else { throw .badInput("empty prompt") }
         var x = try lm.embed(ids)
         let hasAudio = ids.contains(config.audio.audioStartId)
-        if hasAudio || !mels.isEmpty {
+        if let token = config.audio.audioTokenId {
+            if ids.contains(token) || !mels.isEmpty {
+                let features = try encoder.encode(mels, probe: probe)
+                try lm.splice(features, into: &x, ids: ids, audioTokenId: token)
+            }
+        } else if hasAudio || !mels.isEmpty {
             let spans = try encoder.encode(mels, batched: batchedAudio, probe: probe)
             try lm.splice(spans, into: &x, ids: ids, audioStartId: config.audio.audioStartId)
         }

@@ -95,6 +95,25 @@ public final class QwenLM: @unchecked Sendable {   // immutable after init
         }
     }
 
+    /// Qwen2-Audio: overwrites the j-th maximal run of `audioTokenId` tokens of `ids` with `features[j]`
+    /// [run length × H] (the processor repeats the token once per encoder output vector).
+    public func splice(_ features: [[Float]], into x: inout [Float], ids: [Int], audioTokenId: Int) throws(ModelError) {
+        let H = config.hiddenSize
+        var runs: [(start: Int, count: Int)] = []
+        for (t, id) in ids.enumerated() where id == audioTokenId {
+            if let last = runs.last, last.start + last.count == t { runs[runs.count - 1].count += 1 } else { runs.append((t, 1)) }
+        }
+        guard runs.count == features.count else {
+            throw .badInput("the prompt has \(runs.count) runs of audio tokens but \(features.count) encoded audios were given")
+        }
+        for (j, run) in runs.enumerated() {
+            guard features[j].count == run.count * H else {
+                throw .badInput("audio \(j): the prompt has \(run.count) audio tokens, the encoder gave \(features[j].count / H) vectors")
+            }
+            try splice(rows: features[j][...], into: &x, at: run.start)
+        }
+    }
+
     /// Overwrites whole rows of `x` [T × H] from row `row` on with `rows` (a multiple of H values that must
     /// fit): the one place audio vectors replace token embeddings.
     public func splice(rows: ArraySlice<Float>, into x: inout [Float], at row: Int) throws(ModelError) {

@@ -7,12 +7,17 @@ extension QwenLMConfig {
     /// The LLM config of a text model from `.ear` metadata (`general.architecture` = `qwen2` or `qwen`).
     /// Qwen2 defaults: no dynamic NTK, no logn, KV heads = heads unless `qwen.num_kv_heads` says otherwise.
     public init(textMetadata m: [String: ConfigValue]) throws(ModelError) {
-        let r = MetadataReader(m)
-        let arch = try r.string(MetadataKeys.architecture)
+        let arch = try MetadataReader(m).string(MetadataKeys.architecture)
         let qwen2 = arch == MetadataKeys.Architecture.qwen2
         guard qwen2 || arch == MetadataKeys.Architecture.qwen else {
             throw .badConfig(key: MetadataKeys.architecture, reason: "'\(arch)' is not a text Qwen model (qwen2, qwen)")
         }
+        try self.init(metadata: m, qwen2: qwen2)
+    }
+
+    /// The `qwen.*` keys, with Qwen2's defaults (no NTK, no logn) when `qwen2` (also Qwen2-Audio's LLM).
+    init(metadata m: [String: ConfigValue], qwen2: Bool) throws(ModelError) {
+        let r = MetadataReader(m)
         let heads = try r.int(MetadataKeys.numHeads)
         self.init(hiddenSize: try r.int(MetadataKeys.hiddenSize), numLayers: try r.int(MetadataKeys.numLayers),
                   numHeads: heads, headDim: try r.int(MetadataKeys.headDim),

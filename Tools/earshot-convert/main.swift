@@ -127,6 +127,9 @@ struct EarshotConvertCommand: ParsableCommand {
         if GGUFQwenSource.isGGUF(dir) {       // a GGUF file (Tools/EarshotConvert/GGUF/, Formats/gguf.md)
             source = try GGUFQwenSource(path: dir.path)
             baseName = dir.deletingPathExtension().lastPathComponent
+        } else if Qwen2AudioCheckpoint.isQwen2Audio(dir) {   // Qwen2-Audio (Docs/qwen2-audio.md)
+            source = try Qwen2AudioCheckpoint(directory: dir)
+            baseName = dir.standardizedFileURL.lastPathComponent
         } else {
             source = try Checkpoint(directory: dir)
             baseName = dir.standardizedFileURL.lastPathComponent

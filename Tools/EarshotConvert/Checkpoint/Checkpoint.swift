@@ -30,6 +30,36 @@ public final class Checkpoint: @unchecked Sendable {
         configBytes = try readWholeFile(configURL, what: "config.json (model hyperparameters)", limit: InputLimits.jsonConfig)
         config = try CheckpointConfig.parse(configBytes, path: configURL.path)
 
+        let shards = try Checkpoint.openShards(directory)
+        self.shards = shards
+        shardNames = shards.keys.sorted()
+
+        tensors = try Checkpoint.locate(CheckpointLayout.expectedTensors(config), in: shards)
+    }
+
+    /// Every expected tensor located in its shard, in `expected` order; missing, unexpected (all named) and
+    /// wrongly shaped tensors are refused.
+    static func locate(_ expected: [ExpectedTensor], in shards: [String: SafetensorsFile]) throws(ConvertError)
+        -> [(expected: ExpectedTensor, shard: String, tensor: SafetensorsTensor)] {
+        var located: [String: (shard: String, tensor: SafetensorsTensor)] = [:]
+        for (shard, file) in shards { for (name, t) in file.tensors { located[name] = (shard, t) } }
+        let expectedNames = Set(expected.map(\.name))
+        let missing = expected.map(\.name).filter { located[$0] == nil }
+        if !missing.isEmpty { throw .missingTensors(missing) }
+        let extra = located.keys.filter { !expectedNames.contains($0) }.sorted()
+        if !extra.isEmpty { throw .unexpectedTensors(extra) }
+        var list: [(expected: ExpectedTensor, shard: String, tensor: SafetensorsTensor)] = []
+        for e in expected {
+            let (shard, t) = located[e.name]!
+            guard t.shape == e.shape else { throw .shapeMismatch(tensor: e.name, expected: e.shape, found: t.shape) }
+            list.append((e, shard, t))
+        }
+        return list
+    }
+
+    /// Maps every shard of a Hugging Face checkpoint directory: `model.safetensors` alone, or the shards that
+    /// `model.safetensors.index.json` names, with index ↔ shard agreement checked both ways.
+    static func openShards(_ directory: URL) throws(ConvertError) -> [String: SafetensorsFile] {
         // Which shard holds which tensor.
         let indexURL = directory.appendingPathComponent(Self.indexFileName)
         var weightMap: [String: String]? = nil
@@ -65,25 +95,7 @@ public final class Checkpoint: @unchecked Sendable {
             }
             shards[Self.singleFileName] = try SafetensorsFile(path: url.path)
         }
-        self.shards = shards
-        shardNames = shards.keys.sorted()
-
-        // Tensor set and shapes against the config.
-        var located: [String: (shard: String, tensor: SafetensorsTensor)] = [:]
-        for (shard, file) in shards { for (name, t) in file.tensors { located[name] = (shard, t) } }
-        let expected = CheckpointLayout.expectedTensors(config)
-        let expectedNames = Set(expected.map(\.name))
-        let missing = expected.map(\.name).filter { located[$0] == nil }
-        if !missing.isEmpty { throw .missingTensors(missing) }
-        let extra = located.keys.filter { !expectedNames.contains($0) }.sorted()
-        if !extra.isEmpty { throw .unexpectedTensors(extra) }
-        var list: [(expected: ExpectedTensor, shard: String, tensor: SafetensorsTensor)] = []
-        for e in expected {
-            let (shard, t) = located[e.name]!
-            guard t.shape == e.shape else { throw .shapeMismatch(tensor: e.name, expected: e.shape, found: t.shape) }
-            list.append((e, shard, t))
-        }
-        tensors = list
+        return shards
     }
 
     /// Reads an optional file in the checkpoint directory (nil when absent), at most `limit` bytes.

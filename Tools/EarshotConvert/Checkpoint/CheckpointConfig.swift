@@ -127,7 +127,7 @@ public struct CheckpointConfig: Sendable, Equatable {
 }
 
 /// Typed access to one JSON object's fields, with messages naming the key.
-private struct Fields {
+struct Fields {
     let dict: [String: Any]
     let prefix: String
     let path: String
