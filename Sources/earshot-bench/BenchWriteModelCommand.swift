@@ -1,5 +1,5 @@
-// `earshot bench write-model`: writes a random-weight `.ear` with Qwen-Audio's exact tensor names, shapes,
-// metadata and a uniform weight type, for the speed benchmarks (speed does not depend on the values).
+// `earshot bench write-model`: writes a random-weight `.ear` with Qwen-Audio's (or Qwen2-Audio's) exact tensor
+// names, shapes, metadata and a uniform weight type, for the speed benchmarks (speed does not depend on the values).
 // Rows are N(0, 0.02) values quantized once: each matrix cycles through a pool of 64 distinct quantized rows
 // per row width, so writing the 4.5–8 GB file is disk-bound (the converter would quantize 8.4 B values).
 // Vectors (norms = 1, biases = 0, pos_embd, bos_eos) are f32 as the converter writes them; matrices whose width
@@ -23,13 +23,20 @@ struct WriteModelBench: ParsableCommand {
     @Option(help: "Weight type of the audio encoder's matrices (default: --type).") var audioType: String?
     @Option(help: "Where to write the .ear.") var output: String
     @Option(help: "A Hugging Face Qwen-Audio config.json (default: the released Qwen-Audio shapes).") var config: String?
+    @Option(help: "qwen-audio (Qwen-Audio-7B shapes) or qwen2-audio (Qwen2-Audio-7B shapes: 128 mels, Qwen2 LLM, vocab 156,032).")
+    var architecture: String = MetadataKeys.Architecture.qwenAudio
 
     func run() throws {
         guard let llmType = WeightType.allCases.first(where: { $0.name == type }) else { throw ValidationError("unknown --type \(type)") }
         let audioName = audioType ?? type
         guard let encType = WeightType.allCases.first(where: { $0.name == audioName }) else { throw ValidationError("unknown --audio-type \(audioName)") }
         let cfg: QwenAudioConfig
-        if let config {
+        if architecture == MetadataKeys.Architecture.qwen2Audio {
+            guard config == nil else { throw ValidationError("--config reads a Qwen-Audio config.json; for qwen2-audio the released shapes are used") }
+            cfg = try WriteModelBench.qwen2Audio()
+        } else if architecture != MetadataKeys.Architecture.qwenAudio {
+            throw ValidationError("unknown --architecture \(architecture): qwen-audio or qwen2-audio")
+        } else if let config {
             cfg = try QwenAudioConfig(hfConfigJSON: try Data(contentsOf: URL(fileURLWithPath: config)))
         } else {
             cfg = try WriteModelBench.qwenAudio()
@@ -43,7 +50,7 @@ struct WriteModelBench: ParsableCommand {
             case .string(let s): meta[k] = .string(s)
             }
         }
-        meta["general.name"] = .string("random Qwen-Audio shapes (earshot bench write-model)")
+        meta["general.name"] = .string("random \(architecture) shapes (earshot bench write-model)")
         let writer = try EarWriter(path: output, metadata: meta)
         let t0 = BenchClock.wall()
         var written = 0
@@ -88,7 +95,7 @@ struct WriteModelBench: ParsableCommand {
 
     /// Every tensor of the model in file order (canonical names, see Sources/EarshotModels/TensorNames.swift).
     static func tensors(_ c: QwenAudioConfig) -> [Spec] {
-        let H = c.llm.hiddenSize, P = c.llm.projectionSize, F = c.llm.ffnDim, V = c.llm.vocabSize
+        let H = c.llm.hiddenSize, P = c.llm.projectionSize, F = c.llm.ffnDim, V = c.llm.vocabSize, QKV = c.llm.qkvRows
         let S = c.audio.nState, M = c.audio.nMels, D = c.audio.outputDim
         let ones: (Int) -> [Float] = { [Float](repeating: 1, count: $0) }
         let small: (Int) -> [Float] = { n in (0..<n).map { Float(($0 * 7919) % 2001 - 1000) * 2e-5 } }
@@ -96,8 +103,8 @@ struct WriteModelBench: ParsableCommand {
         for l in 0..<c.llm.numLayers {
             func n(_ p: String) -> String { TensorNames.block(l, p) }
             out += [Spec(name: n("attn_norm.weight"), shape: [H], fill: ones),
-                    Spec(name: n("attn_qkv.weight"), shape: [3 * P, H]),
-                    Spec(name: n("attn_qkv.bias"), shape: [3 * P], fill: small),
+                    Spec(name: n("attn_qkv.weight"), shape: [QKV, H]),
+                    Spec(name: n("attn_qkv.bias"), shape: [QKV], fill: small),
                     Spec(name: n("attn_output.weight"), shape: [H, P]),
                     Spec(name: n("ffn_norm.weight"), shape: [H], fill: ones),
                     Spec(name: n("ffn_up.weight"), shape: [F, H]),
@@ -121,8 +128,8 @@ struct WriteModelBench: ParsableCommand {
                     Spec(name: b("ffn_down.weight"), shape: [S, 4 * S]), Spec(name: b("ffn_down.bias"), shape: [S], fill: small)]
         }
         out += [Spec(name: a("post_norm.weight"), shape: [S], fill: ones), Spec(name: a("post_norm.bias"), shape: [S], fill: small),
-                Spec(name: a("proj.weight"), shape: [D, S]), Spec(name: a("proj.bias"), shape: [D], fill: small),
-                Spec(name: a("bos_eos.weight"), shape: [2, D], vector: true, fill: small)]
+                Spec(name: a("proj.weight"), shape: [D, S]), Spec(name: a("proj.bias"), shape: [D], fill: small)]
+        if c.audio.bosEos { out.append(Spec(name: a("bos_eos.weight"), shape: [2, D], vector: true, fill: small)) }
         return out
     }
 
@@ -152,6 +159,17 @@ struct WriteModelBench: ParsableCommand {
         case .q8: return .q8
         case .q4: return .q4
         }
+    }
+
+    /// The released Qwen2-Audio-7B shapes (Docs/qwen2-audio.md §1): Qwen2 LLM 4096 × 32 layers, 32 heads = KV
+    /// heads, FFN 11008, vocab 156,032, RMSNorm 1e-5, RoPE 10000; Whisper-large-v3-shaped encoder, 128 mels.
+    static func qwen2Audio() throws -> QwenAudioConfig {
+        try QwenAudioConfig(
+            llm: QwenLMConfig(hiddenSize: 4096, numLayers: 32, numHeads: 32, headDim: 128, intermediateSize: 2 * 11008,
+                              vocabSize: 156_032, rmsNormEps: 1e-5, ropeBase: 10000, seqLength: 8192,
+                              useDynamicNTK: false, useLognAttn: false, numKVHeads: 32),
+            audio: AudioEncoderConfig(nMels: 128, nCtx: 1500, nState: 1280, nHead: 20, nLayer: 32, outputDim: 4096,
+                                      bosEos: false, audioStartId: 151_647, audioTokenId: 151_646))
     }
 
     /// The released Qwen-Audio shapes (Qwen-7B LLM + Whisper-large-v2-shaped encoder).
