@@ -66,6 +66,23 @@ import EarshotTestSupport
         #expect(names.contains("language_model.model.layers.2.input_layernorm.weight"))
     }
 
+    @Test func refusesATokenizerThatMisplacesTheAudioTokens() throws {
+        let dir = try Self.copy("q2a-tok", edit: { $0["audio_token_index"] = 389 })   // the tokenizer has <|AUDIO|> at 390
+        defer { cleanup(dir) }
+        guard case .invalidTokenizer(_, let reason)? = Self.refusal(dir) else { Issue.record("no tokenizer refusal"); return }
+        #expect(reason.contains("<|AUDIO|>") && reason.contains("389"))
+        let gap = try Self.copy("q2a-gap")
+        defer { cleanup(gap) }
+        let url = gap.appendingPathComponent("tokenizer_config.json")
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        var added = config["added_tokens_decoder"] as! [String: Any]
+        added["395"] = added.removeValue(forKey: "392")
+        config["added_tokens_decoder"] = added
+        try JSONSerialization.data(withJSONObject: config).write(to: url)
+        guard case .invalidTokenizer(_, let why)? = Self.refusal(gap) else { Issue.record("no gap refusal"); return }
+        #expect(why.contains("without a gap"))
+    }
+
     /// Rewrites every shard header and the index with transformers 5's key names.
     static func toTransformers5(_ dir: URL) throws {
         func rename(_ k: String) -> String {

@@ -15,6 +15,7 @@ import EarshotConvert
 import EarshotKernels
 import EarshotModels
 import EarshotTestSupport
+import EarshotTokenizer
 
 struct Qwen2AudioGolden: Decodable {
     struct Audio: Decodable { let clip: String; let mel_length: Int; let tokens: Int; let features: [Float] }
@@ -118,6 +119,32 @@ enum Qwen2AudioFixtures {
         #expect(throws: ModelError.self) { _ = try model.prefill(ids: [391] + Array(repeating: 390, count: n - 1) + [392], mels: [mel], cache: cache()) }
         #expect(throws: ModelError.self) { _ = try model.prefill(ids: [391, 392, 5], mels: [mel], cache: cache()) }
         #expect(throws: ModelError.self) { _ = try model.prefill(ids: [391] + Array(repeating: 390, count: n) + [392], mels: [], cache: cache()) }
+    }
+
+    /// The converted tokenizer (vocab.json + merges.txt + added tokens → the file's ranks and specials) against
+    /// the official one as transformers loads the same files: ids of 309 lines (README/Docs lines, ChatML turns
+    /// with audio tokens, <|endoftext|>, CJK, emoji, decomposed accents) and their decoding.
+    @Test func tokenizerMatchesTransformers() throws {
+        struct Golden: Decodable { struct Case: Decodable { let text: String; let ids: [Int]; let decoded: String }; let cases: [Case] }
+        let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: Fixtures.url("qwen2-audio-tiny/tokenizer.goldens.json")))
+        let source = try Qwen2AudioCheckpoint(directory: Fixtures.url("qwen2-audio-tiny/a"))
+        let sink = WhisperMemorySink()
+        _ = try Converter.convert(source, options: ConvertOptions(recipe: try QuantRecipe(parsing: "q8")), to: sink)
+        guard case .strings(let specials)? = sink.metadata.first(where: { $0.key == MetadataKeys.specialTokens })?.value else {
+            Issue.record("no special tokens in the metadata"); return
+        }
+        #expect(specials == ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|AUDIO|>", "<|audio_bos|>", "<|audio_eos|>"])
+        #expect(sink.blobs[MetadataKeys.chatTemplateBlob].map { String(decoding: $0, as: UTF8.self).contains("Audio {{ audio_count.value }}:") } == true)
+        let tok = try QwenTokenizer(tiktoken: [UInt8](sink.blobs[MetadataKeys.tokenizerBlob]!), textSpecials: specials)
+        #expect(tok.specialID("<|AUDIO|>") == 390 && tok.specialID("<|audio_bos|>") == 391)
+        #expect(golden.cases.count >= 300)
+        var mismatches = 0
+        for c in golden.cases {
+            let ids = tok.encode(c.text)
+            if ids != c.ids { mismatches += 1; if mismatches <= 3 { Issue.record("\(c.text.debugDescription): \(ids) vs \(c.ids)") } }
+            #expect(try tok.decode(c.ids) == c.decoded)
+        }
+        #expect(mismatches == 0)
     }
 
     /// Our 128-bin front end (Slaney filters computed in code, as the converter stores them) against the

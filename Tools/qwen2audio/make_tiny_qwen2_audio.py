@@ -12,6 +12,13 @@ Checkpoints are written in the released Hub layout (`audio_tower.*`, `multi_moda
 `language_model.model.*`, `language_model.lm_head.weight`; config.json with `rope_theta`), so the converter
 reads them as it reads Qwen/Qwen2-Audio-7B.
 
+A tiny byte-level BPE tokenizer in the Hub files' form (vocab.json, merges.txt, tokenizer_config.json with
+`added_tokens_decoder`, chat_template.json with the Instruct template): the 256 byte tokens, 131 merges learned
+from `corpus.txt` (lines of this repository's README and Docs), then Qwen2-Audio's six specials in their real order, ids 387 … 392; rows 393 …
+399 of the embedding are padding. `tokenizer.goldens.json`: the official tokenizer as transformers loads these files
+(`AutoTokenizer.from_pretrained`, Qwen2Tokenizer) encoding and decoding ≥ 300 lines (README and Docs lines, with specials and
+ChatML turns mixed in).
+
 Goldens (`<variant>.goldens.json`): for the audios `jfk.wav` (11 s) and the first 3.5 s of
 `1272-128104-0000.flac` (Tests/Fixtures/audio), the valid mel length and the projected audio features
 [N × 64]; for each prompt (ids with `<|AUDIO|>` expanded to N tokens, as the processor does), the
@@ -23,6 +30,7 @@ last-position logits and 12 greedy ids (model.generate, do_sample=False). The 12
 """
 import json
 import os
+import shutil
 
 import numpy as np
 import soundfile as sf
@@ -30,11 +38,17 @@ import torch
 from safetensors.torch import save_file
 from transformers import Qwen2AudioConfig, Qwen2AudioForConditionalGeneration, WhisperFeatureExtractor
 
+import sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "qwen2"))
+from make_tiny_qwen2 import byte_alphabet  # noqa: E402  (GPT-2's byte-to-unicode alphabet, one copy)
+
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 OUT = os.path.join(ROOT, "Tests", "Fixtures", "qwen2-audio-tiny")
 AUDIO = os.path.join(ROOT, "Tests", "Fixtures", "audio")
 VOCAB, AUDIO_ID, BOS_ID, EOS_ID = 400, 390, 391, 392          # <|AUDIO|>, <|audio_bos|>, <|audio_eos|>
-IM_START, IM_END = 393, 394
+ENDOFTEXT, IM_START, IM_END = 387, 388, 389                     # Qwen2-Audio's order: 151643 … 151648
+RANKS = 387                                                     # byte-level BPE tokens 0 ..< 387 (256 bytes + 131 merges)
+SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|AUDIO|>", "<|audio_bos|>", "<|audio_eos|>"]
 MIN_MARGIN = 0.02
 VARIANTS = {"a": dict(seed=1, kv=2, eps=1e-6, dtype=torch.float32, shards=3),
             "b": dict(seed=2, kv=4, eps=1e-5, dtype=torch.bfloat16, shards=2)}
@@ -119,10 +133,101 @@ def save(model, cfg, v, directory):
                         "num_attention_heads": t.num_attention_heads, "num_key_value_heads": t.num_key_value_heads,
                         "intermediate_size": t.intermediate_size, "vocab_size": VOCAB, "rms_norm_eps": t.rms_norm_eps,
                         "rope_theta": 10000.0, "max_position_embeddings": 2048,
-                        "eos_token_id": IM_END, "torch_dtype": "bfloat16" if v["dtype"] == torch.bfloat16 else "float32"},
+                        "eos_token_id": IM_END, "bos_token_id": ENDOFTEXT, "torch_dtype": "bfloat16" if v["dtype"] == torch.bfloat16 else "float32"},
     }
     with open(os.path.join(directory, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
+
+
+CORPUS = os.path.join(OUT, "corpus.txt")   # fixed text (once taken from README.md and Docs/), so reruns agree
+
+
+def corpus_lines():
+    with open(CORPUS, encoding="utf-8") as f:
+        return [l.rstrip("\n") for l in f if l.strip()]
+
+
+def train_bpe(lines, merges_wanted):
+    """Plain BPE on the pre-tokenized README words: most frequent adjacent pair first, ties by the pair."""
+    import regex
+    pat = regex.compile(r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+""")
+    enc = byte_alphabet()
+    words = {}
+    for l in lines:
+        for w in pat.findall(l):
+            key = tuple(enc[b] for b in w.encode())
+            words[key] = words.get(key, 0) + 1
+    merges = []
+    for _ in range(merges_wanted):
+        pairs = {}
+        for w, c in words.items():
+            for a, b in zip(w, w[1:]):
+                pairs[(a, b)] = pairs.get((a, b), 0) + c
+        best = max(sorted(pairs), key=lambda p: pairs[p])
+        merges.append(best)
+        new = {}
+        for w, c in words.items():
+            out, i = [], 0
+            while i < len(w):
+                if i + 1 < len(w) and (w[i], w[i + 1]) == best:
+                    out.append(w[i] + w[i + 1]); i += 2
+                else:
+                    out.append(w[i]); i += 1
+            new[tuple(out)] = new.get(tuple(out), 0) + c
+        words = new
+    return merges
+
+
+def write_tokenizer(directory, merges):
+    enc = byte_alphabet()
+    vocab = {enc[b]: b for b in range(256)}
+    for a, b in merges:
+        vocab[a + b] = len(vocab)
+    assert len(vocab) == RANKS, len(vocab)
+    with open(os.path.join(directory, "vocab.json"), "w", encoding="utf-8") as f:
+        json.dump(vocab, f, ensure_ascii=False)
+    with open(os.path.join(directory, "merges.txt"), "w", encoding="utf-8") as f:
+        f.write("#version: 0.2\n" + "".join(f"{a} {b}\n" for a, b in merges))
+    added = {str(RANKS + i): {"content": t, "lstrip": False, "normalized": False, "rstrip": False,
+                              "single_word": False, "special": True} for i, t in enumerate(SPECIALS)}
+    config = {"added_tokens_decoder": added, "additional_special_tokens": SPECIALS[1:], "bos_token": None,
+              "eos_token": "<|endoftext|>", "pad_token": "<|endoftext|>", "unk_token": None,
+              "clean_up_tokenization_spaces": False, "errors": "replace", "model_max_length": 32768,
+              "split_special_tokens": False, "tokenizer_class": "Qwen2Tokenizer"}
+    with open(os.path.join(directory, "tokenizer_config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    with open(os.path.join(directory, "chat_template.json"), "w") as f:
+        json.dump({"chat_template": CHAT_TEMPLATE}, f)
+
+
+CHAT_TEMPLATE = ("{% set audio_count = namespace(value=0) %}{% for message in messages %}{% if loop.first and message['role'] != 'system' %}"
+                 "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n{% endif %}<|im_start|>{{ message['role'] }}\n"
+                 "{% if message['content'] is string %}{{ message['content'] }}<|im_end|>\n{% else %}{% for content in message['content'] %}"
+                 "{% if 'audio' in content or 'audio_url' in content or message['type'] == 'audio' %}{% set audio_count.value = audio_count.value + 1 %}"
+                 "Audio {{ audio_count.value }}: <|audio_bos|><|AUDIO|><|audio_eos|>\n{% elif 'text' in content %}{{ content['text'] }}{% endif %}"
+                 "{% endfor %}<|im_end|>\n{% endif %}{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+
+def tokenizer_goldens(directory, lines):
+    from transformers import AutoTokenizer
+    tok = AutoTokenizer.from_pretrained(directory)     # as the Hub files load: vocab.json, merges.txt, added tokens
+    for i, t in enumerate(SPECIALS):
+        assert tok.convert_tokens_to_ids(t) == RANKS + i, (t, tok.convert_tokens_to_ids(t))
+    rng = np.random.default_rng(5)
+    cases = []
+    for i, l in enumerate(lines[:300]):
+        if i % 7 == 3:
+            l = f"<|im_start|>user\nAudio 1: <|audio_bos|><|AUDIO|><|audio_eos|>\n{l}<|im_end|>\n<|im_start|>assistant\n"
+        elif i % 11 == 5:
+            l = l + "<|endoftext|>"
+        cases.append(l)
+    cases += ["", " ", "\n\n", "  leading spaces", "tabs\tand\r\nCRLF", "数字 12345 and ünïcödé", "emoji 🎧🔊 ok",
+              "<|AUDIO|><|AUDIO|><|AUDIO|>", "caf\u0065\u0301 (decomposed é)"]
+    out = []
+    for text in cases:
+        ids = tok.encode(text, add_special_tokens=False)
+        out.append({"text": text, "ids": ids, "decoded": tok.decode(ids, skip_special_tokens=False)})
+    return {"reference": f"transformers AutoTokenizer ({type(tok).__name__}) {__import__('transformers').__version__}", "cases": out}
 
 
 def prompts(ns):
@@ -176,6 +281,14 @@ def goldens(model, feats, name):
 
 
 def main():
+    os.makedirs(OUT, exist_ok=True)
+    lines = corpus_lines()
+    merges = train_bpe(lines[:400], RANKS - 256)
+    tok_dir = os.path.join(OUT, "a")           # the tokenizer files, copied into b below
+    os.makedirs(tok_dir, exist_ok=True)
+    write_tokenizer(tok_dir, merges)
+    with open(os.path.join(OUT, "tokenizer.goldens.json"), "w") as f:
+        json.dump(tokenizer_goldens(tok_dir, lines), f, ensure_ascii=False)
     audios = clips()
     feats = features(audios)
     os.makedirs(os.path.join(OUT, "mel"), exist_ok=True)
@@ -198,6 +311,8 @@ def main():
             seed += 100
         g["seed"] = seed
         save(model, cfg, v, os.path.join(OUT, name))
+        for f in ["vocab.json", "merges.txt", "tokenizer_config.json", "chat_template.json"] if name != "a" else []:
+            shutil.copyfile(os.path.join(tok_dir, f), os.path.join(OUT, name, f))
         with open(os.path.join(OUT, f"{name}.goldens.json"), "w") as f:
             json.dump(g, f)
         print(name, "seed", seed, [(c["name"], c["greedy"][:4], round(c["min_top2_margin"], 3)) for c in g["cases"]])

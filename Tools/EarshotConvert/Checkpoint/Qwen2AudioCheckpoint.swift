@@ -7,7 +7,8 @@
 // `language_model.model.*`, `language_model.lm_head.weight`) or transformers 5's own save layout
 // (`model.audio_tower.*`, `model.multi_modal_projector.*`, `model.language_model.*`, `lm_head.weight`).
 // Config values absent from config.json take transformers' class defaults (the released text_config omits
-// hidden_size, layers and heads: Qwen2Config's 4096 / 32 / 32).
+// hidden_size, layers and heads: Qwen2Config's 4096 / 32 / 32). The tokenizer comes from vocab.json, merges.txt
+// and tokenizer_config.json (HFByteLevelTokenizer).
 import EarshotAudio
 import EarshotFormat
 import EarshotKernels
@@ -21,6 +22,9 @@ public final class Qwen2AudioCheckpoint: @unchecked Sendable {
     /// Per canonical output tensor: where its rows come from (parts stacked for attn_qkv).
     let layout: [(canonical: String, shape: [Int], parts: [(name: String, shard: String, tensor: SafetensorsTensor)])]
     let shards: [String: SafetensorsFile]
+    /// vocab.json + merges.txt + added tokens, checked to put `<|AUDIO|>`, `<|audio_bos|>`, `<|audio_eos|>`
+    /// where the config says.
+    public let tokenizer: HFByteLevelTokenizer
 
     /// Whether `directory` holds a Qwen2-Audio config.json (`model_type` "qwen2_audio").
     public static func isQwen2Audio(_ directory: URL) -> Bool {
@@ -46,6 +50,12 @@ public final class Qwen2AudioCheckpoint: @unchecked Sendable {
         var byName: [String: (name: String, shard: String, tensor: SafetensorsTensor)] = [:]
         for (e, shard, t) in located { byName[e.name] = (e.name, shard, t) }
         layout = Self.canonicalLayout(config, names).map { c in (c.canonical, c.shape, c.sources.map { byName[$0]! }) }
+        tokenizer = try HFByteLevelTokenizer(directory: directory, vocabSize: config.llm.vocabSize)
+        let audio = config.audio.audioTokenId!
+        for (surface, id) in [("<|AUDIO|>", audio), ("<|audio_bos|>", audio + 1), ("<|audio_eos|>", audio + 2)] where tokenizer.id(of: surface) != id {
+            throw .invalidTokenizer(path: directory.appendingPathComponent("tokenizer_config.json").path,
+                reason: "\(surface) is id \(tokenizer.id(of: surface).map(String.init) ?? "absent"), but config.json's audio_token_index \(audio) puts it at \(id)")
+        }
     }
 
     /// Name prefixes of the two layouts.
@@ -223,12 +233,14 @@ extension Qwen2AudioCheckpoint: CheckpointSource {
         }
     }
 
-    /// The 128-bin mel filters (computed: WhisperFeatureExtractor's Slaney filterbank), config.json and
-    /// generation_config.json when present.
+    /// The tokenizer ranks, the chat template, the 128-bin mel filters (computed: WhisperFeatureExtractor's
+    /// Slaney filterbank), config.json and generation_config.json when present.
     public func blobs() throws(ConvertError) -> [(String, Data)] {
         let filters = MelFilterbank.slaney(bins: config.audio.nMels).dense
-        var out: [(String, Data)] = [(MetadataKeys.melFiltersBlob, filters.withUnsafeBufferPointer { Data(buffer: $0) }),
-                                     (MetadataKeys.sourceConfigBlob, configBytes)]
+        var out: [(String, Data)] = [(MetadataKeys.tokenizerBlob, tokenizer.tiktoken)]
+        if let t = tokenizer.chatTemplate { out.append((MetadataKeys.chatTemplateBlob, Data(t.utf8))) }
+        out += [(MetadataKeys.melFiltersBlob, filters.withUnsafeBufferPointer { Data(buffer: $0) }),
+                (MetadataKeys.sourceConfigBlob, configBytes)]
         let gen = directory.appendingPathComponent("generation_config.json")
         var st = stat()
         if lstat(gen.path, &st) == 0 {
@@ -251,6 +263,7 @@ extension Qwen2AudioCheckpoint: CheckpointSource {
             case .string(let s): m.append((k, .string(s)))
             }
         }
+        m += tokenizer.metadata
         m.append(("convert.bits_per_weight", .double((report.bitsPerWeight * 1000).rounded() / 1000)))
         m.append(("convert.tensor_errors", .string(report.errorsJSON())))
         return m

@@ -3,11 +3,8 @@
 // lines, what EarshotTokenizer's QwenTokenizer reads) for the normal tokens, the special tokens' surfaces as
 // metadata, the chat template as a blob.
 //
-// Checks: every normal token decodes from the byte alphabet, normal tokens are ids 0 ..< n with no duplicate
-// bytes and all 256 single bytes present; ids n ..< V are control / user-defined specials followed only by
-// unused padding entries ([PAD…]); and the merges agree with the ranks — merge i joins two tokens into a
-// token of rank greater than the previous merge's — which is what makes tiktoken's rank-order merging give
-// the same tokens as the GGUF's merge list. (For Qwen2 the n = 151,643 ranks are exactly `qwen.tiktoken`.)
+// Checks: the normal tokens (ids 0 ..< n) and merges as ByteLevelVocabulary checks them; ids n ..< V are
+// control / user-defined specials followed only by unused padding entries ([PAD…]). (For Qwen2 the n = 151,643 ranks are exactly `qwen.tiktoken`.)
 import EarshotModels
 import EarshotTokenizer
 import Foundation
@@ -43,34 +40,10 @@ public struct GGUFTokenizer: Sendable {
         let n = types.firstIndex { $0 != TokenType.normal.rawValue } ?? tokens.count
         guard n > 0 else { throw .ggufBadTokenizer(path: path, reason: "token 0 is not a normal token") }
 
-        // Normal tokens → bytes.
-        let alphabet = WhisperByteAlphabet.unicodeToByte
-        var text = ""
-        text.reserveCapacity(n * 12)
-        var seen = Set<[UInt8]>(minimumCapacity: n)
-        var byteSeen = [Bool](repeating: false, count: 256)
-        var rankOf: [String: Int] = [:]
-        rankOf.reserveCapacity(n)
-        for id in 0..<n {
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(tokens[id].unicodeScalars.count)
-            for u in tokens[id].unicodeScalars {
-                guard let b = alphabet[u] else {
-                    throw .ggufBadTokenizer(path: path, reason: "token \(id) \(tokens[id].debugDescription) has U+\(String(u.value, radix: 16, uppercase: true)), which is not in the byte-level alphabet")
-                }
-                bytes.append(b)
-            }
-            guard !bytes.isEmpty else { throw .ggufBadTokenizer(path: path, reason: "token \(id) is empty") }
-            guard seen.insert(bytes).inserted else { throw .ggufBadTokenizer(path: path, reason: "token \(id) repeats the bytes of an earlier token") }
-            if bytes.count == 1 { byteSeen[Int(bytes[0])] = true }
-            rankOf[tokens[id]] = id
-            text += Data(bytes).base64EncodedString()
-            text += " \(id)\n"
+        let merges = file.metadata["tokenizer.ggml.merges"] == nil ? nil : try file.strings("tokenizer.ggml.merges")
+        do { tiktoken = try ByteLevelVocabulary.tiktoken(tokens: Array(tokens[0..<n]), merges: merges) } catch {
+            throw .ggufBadTokenizer(path: path, reason: error.reason)
         }
-        if let missing = byteSeen.firstIndex(of: false) {
-            throw .ggufBadTokenizer(path: path, reason: "byte \(missing) has no token (byte-level BPE needs all 256)")
-        }
-        tiktoken = Data(text.utf8)
         rankCount = n
 
         // Specials, then only padding.
@@ -84,24 +57,6 @@ public struct GGUFTokenizer: Sendable {
                 + "(expected normal tokens, then control/user-defined specials, then unused padding)")
         }
         self.specials = specials
-
-        // Merges must follow rank order (tiktoken merges the lowest-ranked pair first).
-        if file.metadata["tokenizer.ggml.merges"] != nil {
-            let merges = try file.strings("tokenizer.ggml.merges")
-            var previous = -1
-            for (i, merge) in merges.enumerated() {
-                let parts = merge.split(separator: " ", omittingEmptySubsequences: false)
-                guard parts.count == 2, let a = rankOf[String(parts[0])], let b = rankOf[String(parts[1])],
-                      let r = rankOf[String(parts[0]) + String(parts[1])] else {
-                    throw .ggufBadTokenizer(path: path, reason: "merge \(i) \(merge.debugDescription) does not join two tokens into a token")
-                }
-                guard r > previous, r > a, r > b else {
-                    throw .ggufBadTokenizer(path: path, reason: "merge \(i) \(merge.debugDescription) makes rank \(r), not after the previous merge's \(previous): "
-                        + "the merge order disagrees with the token order, so rank-based BPE would tokenize differently")
-                }
-                previous = r
-            }
-        }
 
         chatTemplate = file.metadata["tokenizer.chat_template"] == nil ? nil : try file.string("tokenizer.chat_template")
         typealias K = MetadataKeys
