@@ -101,7 +101,8 @@ public final class AudioEncoder: @unchecked Sendable {   // immutable after init
             let crop = 2 * l1
             // Qwen2-Audio: each audio alone against its own padded 3000-frame mel (conv1 sees the frame after
             // the crop unless the crop is the whole window).
-            let inFrames = config.audioTokenId != nil ? min(crop + 1, mel.frames)
+            // (A mel shorter than its crop is refused in encodeOne: inFrames never drops below the crop.)
+            let inFrames = config.audioTokenId != nil ? max(crop, min(crop + 1, mel.frames))
                 : batched ? min(crop + 1, maxCrop) : crop
             spans.append(try encodeOne(mel, index: i, inFrames: inFrames, probe: probe))
         }

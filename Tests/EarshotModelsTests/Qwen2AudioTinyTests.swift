@@ -139,6 +139,9 @@ enum Qwen2AudioFixtures {
         #expect(throws: ModelError.self) { _ = try model.prefill(ids: [391] + Array(repeating: 390, count: n - 1) + [392], mels: [mel], cache: cache()) }
         #expect(throws: ModelError.self) { _ = try model.prefill(ids: [391, 392, 5], mels: [mel], cache: cache()) }
         #expect(throws: ModelError.self) { _ = try model.prefill(ids: [391] + Array(repeating: 390, count: n) + [392], mels: [], cache: cache()) }
+        // A mel whose valid length runs past its frames is refused, never read beyond its end.
+        let short = AudioEncoder.Mel(values: Array(mel.values.prefix(128 * 100)), frames: 100, melLength: 300)
+        #expect(throws: ModelError.self) { _ = try model.encoder.encode([short]) }
     }
 
     /// The converted tokenizer (vocab.json + merges.txt + added tokens → the file's ranks and specials) against
