@@ -22,12 +22,8 @@ public final class Checkpoint: @unchecked Sendable {
 
     public init(directory: URL) throws(ConvertError) {
         self.directory = directory
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDir), isDir.boolValue else {
-            throw .checkpointNotFound(path: directory.path)
-        }
         let configURL = directory.appendingPathComponent("config.json")
-        configBytes = try readWholeFile(configURL, what: "config.json (model hyperparameters)", limit: InputLimits.jsonConfig)
+        configBytes = try Checkpoint.readConfig(directory)
         config = try CheckpointConfig.parse(configBytes, path: configURL.path)
 
         let shards = try Checkpoint.openShards(directory)
@@ -55,6 +51,16 @@ public final class Checkpoint: @unchecked Sendable {
             list.append((e, shard, t))
         }
         return list
+    }
+
+    /// The config.json bytes of a Hugging Face checkpoint directory (which must exist and be a directory).
+    static func readConfig(_ directory: URL) throws(ConvertError) -> Data {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDir), isDir.boolValue else {
+            throw .checkpointNotFound(path: directory.path)
+        }
+        return try readWholeFile(directory.appendingPathComponent("config.json"), what: "config.json (model hyperparameters)",
+                                 limit: InputLimits.jsonConfig)
     }
 
     /// Maps every shard of a Hugging Face checkpoint directory: `model.safetensors` alone, or the shards that

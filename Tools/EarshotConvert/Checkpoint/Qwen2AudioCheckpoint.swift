@@ -37,12 +37,8 @@ public final class Qwen2AudioCheckpoint: @unchecked Sendable {
 
     public init(directory: URL) throws(ConvertError) {
         self.directory = directory
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDir), isDir.boolValue else {
-            throw .checkpointNotFound(path: directory.path)
-        }
         let configURL = directory.appendingPathComponent("config.json")
-        configBytes = try readWholeFile(configURL, what: "config.json (model hyperparameters)", limit: InputLimits.jsonConfig)
+        configBytes = try Checkpoint.readConfig(directory)
         config = try Self.parseConfig(configBytes, path: configURL.path)
         shards = try Checkpoint.openShards(directory)
         let names = Self.hubNames(shards)
