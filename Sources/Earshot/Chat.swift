@@ -1,6 +1,7 @@
 // Chat: Qwen-Audio-Chat conversations (spec §7) — ChatML with a system prompt, `Audio k:<audio>…</audio>`
 // references (several per turn), the 6144-token history window, stop on <|im_end|>/<|im_start|>/<|endoftext|>,
-// and the reference's response rule. The same ChatML, without audio, on a text-only Qwen LLM (Qwen2.5-Instruct:
+// and the reference's response rule. Qwen2-Audio-Instruct: its chat template (`Audio k: <|audio_bos|>…`,
+// `Qwen2AudioChatPrompt`) under the same window, replies kept as transformers' chat loop keeps them. The same ChatML, without audio, on a text-only Qwen LLM (Qwen2.5-Instruct:
 // its own special ids, its eos, the chat template's default system prompt). Runs on a Session, so turn 2 reuses turn 1's KV cache and audio
 // encodings. User text, the system prompt and replies are tokenized without audio tags, so no text can make
 // the chat open a file: audios enter only through the `audios` argument.
@@ -135,10 +136,15 @@ public final class Chat: @unchecked Sendable {   // state guarded by `lock`; tur
         func content(_ t: ChatTurn) -> ChatContent {
             ChatContent(audios: t.audios.map { (name: $0.name, spanTokens: $0.spanTokens) }, text: t.text, textMode: .none)
         }
-        let chat = engine.tokenizer.chatPrompt(
-            query: ChatContent(audios: turnAudios.map { (name: $0.name, spanTokens: $0.spanTokens) }, text: text, textMode: .none),
-            history: history.map { (query: content($0), response: ChatContent(text: $0.response, textMode: .response)) },
-            system: system, maxWindowTokens: window)
+        let query = ChatContent(audios: turnAudios.map { (name: $0.name, spanTokens: $0.spanTokens) }, text: text, textMode: .none)
+        let turns = history.map { (query: content($0), response: ChatContent(text: $0.response, textMode: .response)) }
+        let chat: ChatPrompt
+        if let audio = engine.audio, audio.flavor == .qwen2Audio {
+            chat = engine.tokenizer.qwen2AudioChatPrompt(query: query, history: turns, system: system, maxWindowTokens: window,
+                                                         span: audio.qwen2SpanIDs)
+        } else {
+            chat = engine.tokenizer.chatPrompt(query: query, history: turns, system: system, maxWindowTokens: window)
+        }
         // The audios of the kept turns, in prompt order: their encodings come from the cache, the KV cache
         // prefix, or (when neither holds them any more) from reading the file again.
         let keptAudios = history.suffix(chat.keptHistoryTurns).flatMap(\.audios) + turnAudios
@@ -162,7 +168,7 @@ public final class Chat: @unchecked Sendable {   // state guarded by `lock`; tur
         var opts = options ?? defaultOptions
         opts.stopIds.formUnion(engine.chatStopIds)
         let result = try session.generate(prompt, options: opts, cancel: cancel, onToken: onToken)
-        let response = engine.audio != nil ? try Chat.response(for: result, tokenizer: engine.tokenizer)
+        let response = engine.audio?.flavor == .qwenAudio ? try Chat.response(for: result, tokenizer: engine.tokenizer)
             : try Chat.textResponse(for: result, tokenizer: engine.tokenizer, stopIds: engine.chatStopIds)
         if result.stopReason != .cancelled {
             lock.lock()

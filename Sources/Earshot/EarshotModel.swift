@@ -1,6 +1,5 @@
-// EarshotModel: the one loader. Opens any `.ear` Earshot runs (Qwen-Audio, Qwen-Audio-Chat, Whisper, text-only
-// Qwen LLMs),
-// maps and validates it once, and says what it is (`info`). Immutable and `Sendable`: share it between
+// EarshotModel: the one loader. Opens any `.ear` Earshot runs (Qwen-Audio, Qwen-Audio-Chat, Qwen2-Audio,
+// Whisper, text-only Qwen LLMs), maps and validates it once, and says what it is (`info`). Immutable and `Sendable`: share it between
 // sessions and threads. Each model owns its kernel threads (`ModelOptions.threads`); sessions of one model
 // take turns on it one compute step (an encoder pass, a prefill, one decode step) at a time.
 import EarshotFormat
@@ -54,6 +53,14 @@ public final class EarshotModel: @unchecked Sendable {   // immutable after init
             info = ModelInfo(family: e.isChatModel ? .qwenAudioChat : .qwenAudio, architecture: architecture,
                              quantization: quantization,
                              tasks: [.transcribe, .translate, .timestamps, .caption, .ask, .classify, .notes, .chat],
+                             languages: languages, translationTargets: languages, detectsLanguage: false, chats: true,
+                             sampleRate: 16_000, windowSeconds: 30, contextLength: e.contextLength, parameterCount: parameters)
+        case MetadataKeys.Architecture.qwen2Audio:
+            let e = try QwenAudioEngine(path: path, file: file)
+            engine = .qwenAudio(e)
+            let languages = AudioLanguage.allCases.map(\.rawValue)
+            info = ModelInfo(family: .qwen2Audio, architecture: architecture, quantization: quantization,
+                             tasks: [.transcribe, .translate, .caption, .ask, .classify, .chat],
                              languages: languages, translationTargets: languages, detectsLanguage: false, chats: true,
                              sampleRate: 16_000, windowSeconds: 30, contextLength: e.contextLength, parameterCount: parameters)
         case MetadataKeys.Architecture.whisper:

@@ -15,6 +15,9 @@ public struct GenerationDefaults: Sendable, Equatable {
     /// transformers' generate applies the config's penalty with do_sample off) or is plain argmax (text
     /// LLMs, as llama.cpp's greedy and the transformers goldens of the Qwen2 fixtures).
     public var greedyKeepsRepetitionPenalty = true
+    /// Whether the default is to sample (`do_sample`; Qwen-Audio's configs say true). When false, `sampling()`
+    /// is greedy unless the caller asks otherwise (Qwen2-Audio's evals: `do_sample=False`).
+    public var doSample = true
 
     /// The base model's release config (chat_format raw, top_p 0.8, top_k off).
     public static let base = GenerationDefaults(chatFormat: "raw", topP: 0.8, topK: 0, temperature: 1, repetitionPenalty: 1,
@@ -40,6 +43,8 @@ public struct GenerationDefaults: Sendable, Equatable {
         if let v = number("max_new_tokens"), v >= 1 { maxNewTokens = Int(min(v, 32_768)) }
         if let v = number("max_window_size"), v >= 1 { maxWindowSize = Int(min(v, 32_768)) }
         if let v = json["eos_token_id"] as? Int, v >= 0 { eosTokenId = v }
+        if let v = (json["eos_token_id"] as? [Any])?.first as? Int, v >= 0 { eosTokenId = v }
+        if let v = json["do_sample"] as? Bool { doSample = v }
     }
 
     public init(chatFormat: String, topP: Float, topK: Int, temperature: Float, repetitionPenalty: Float,
@@ -49,10 +54,11 @@ public struct GenerationDefaults: Sendable, Equatable {
         self.maxWindowSize = maxWindowSize; self.eosTokenId = eosTokenId
     }
 
-    /// Sampling parameters with these defaults (`greedy`: argmax, with or without the repetition penalty
-    /// as `greedyKeepsRepetitionPenalty` says).
+    /// Sampling parameters with these defaults (`greedy`, or a config that does not sample: argmax, with or
+    /// without the repetition penalty as `greedyKeepsRepetitionPenalty` says).
     public func sampling(seed: UInt64 = 1234, greedy: Bool = false) -> SamplingParameters {
-        SamplingParameters(greedy: greedy, temperature: temperature, topK: topK, topP: topP,
+        let greedy = greedy || !doSample
+        return SamplingParameters(greedy: greedy, temperature: temperature, topK: topK, topP: topP,
                            repetitionPenalty: greedy && !greedyKeepsRepetitionPenalty ? 1 : repetitionPenalty, seed: seed)
     }
 }

@@ -14,6 +14,9 @@ public enum ModelFamily: String, Sendable, CaseIterable {
     /// A text-only Qwen LLM (architectures `qwen2` — Qwen2 / Qwen2.5, e.g. converted from a GGUF — and
     /// `qwen`): plain completion and ChatML chat, no audio.
     case qwenText = "qwen-text"
+    /// Qwen2-Audio (base or Instruct): natural-language task prompts after the audio, and the Instruct chat
+    /// template (`Audio k: <|audio_bos|><|AUDIO|><|audio_eos|>` lines) for chat (Docs/qwen2-audio.md).
+    case qwen2Audio = "qwen2-audio"
 
     /// A name for messages.
     public var displayName: String {
@@ -22,6 +25,7 @@ public enum ModelFamily: String, Sendable, CaseIterable {
         case .qwenAudioChat: return "Qwen-Audio-Chat"
         case .whisper: return "Whisper"
         case .qwenText: return "Qwen text LLM"
+        case .qwen2Audio: return "Qwen2-Audio"
         }
     }
 }
@@ -34,6 +38,7 @@ extension ModelFamily {
         case MetadataKeys.Architecture.qwenAudio: self = chatFormat == "chatml" ? .qwenAudioChat : .qwenAudio
         case MetadataKeys.Architecture.whisper: self = .whisper
         case MetadataKeys.Architecture.qwen2, MetadataKeys.Architecture.qwen: self = .qwenText
+        case MetadataKeys.Architecture.qwen2Audio: self = .qwen2Audio
         default: return nil
         }
     }

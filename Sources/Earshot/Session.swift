@@ -176,7 +176,7 @@ public final class Session: @unchecked Sendable {   // all mutable state guarded
             var stats = GenerationStats()
             let key = Session.cacheKey(input)
             if _settings.cachesAudio, let span = audioCache[key] {
-                return (PreparedAudio(key: key, spanTokens: span.count / engine.config.llm.hiddenSize, mel: nil, span: span), stats)
+                return (PreparedAudio(key: key, spanTokens: engine.spanTokens(rows: span.count / engine.config.llm.hiddenSize), mel: nil, span: span), stats)
             }
             let t0 = now()
             let stream = try input.stream(blockSize: LogMelSpectrogram.chunkSamples)
@@ -188,20 +188,42 @@ public final class Session: @unchecked Sendable {   // all mutable state guarded
             }
             stats.audioSeconds += now() - t0
             stats.audioFiles += 1
-            return (PreparedAudio(key: key, spanTokens: engine.config.audio.spanTokens(melLength: mel.melLength), mel: mel, span: nil), stats)
+            return (PreparedAudio(key: key, spanTokens: engine.spanTokens(melLength: mel.melLength), mel: mel, span: nil), stats)
         }
     }
 
-    /// The prompt of a base-model task on one audio: `<audio>NAME</audio>` + the task's tags (spec §6). The
-    /// tags are specials; the text of `.ask` is tokenized with every special disallowed (plain text).
+    /// The prompt of a base-model task on one audio. Qwen-Audio: `<audio>NAME</audio>` + the task's tags (spec
+    /// §6); the tags are specials, the text of `.ask` is tokenized with every special disallowed (plain text).
+    /// Qwen2-Audio: the audio span + the task's natural-language prompt (Docs/qwen2-audio.md §5); `.ask` is an
+    /// Instruct chat turn (audio-analysis mode: the audio, then the question).
+    /// - Throws: `.unsupported` for a task the model has no prompt for.
     public func prompt(task: AudioTask, audio: AudioInput) throws(EarshotError) -> PreparedPrompt {
         let engine = try qwenEngine("run Qwen-Audio task prompts")
+        let parts: [(text: String, specials: Bool)]
+        switch engine.flavor {
+        case .qwenAudio: parts = task.promptParts
+        case .qwen2Audio:
+            if case .ask(let question) = task {
+                let (prepared, stats) = try prepareAudio(audio)
+                let chat = engine.tokenizer.qwen2AudioChatPrompt(
+                    query: ChatContent(audios: [(name: audio.name, spanTokens: prepared.spanTokens)], text: question, textMode: .none),
+                    history: [], system: engine.defaultSystem, maxWindowTokens: Int.max, span: engine.qwen2SpanIDs)
+                var p = PreparedPrompt(ids: chat.ids, audios: [prepared])
+                p.stats = stats
+                return p
+            }
+            if case .transcribe(_, true) = task {
+                throw .unsupported(family: model.info.family, what: "switch inverse text normalisation (its ASR prompt has no such tag)")
+            }
+            guard let q = task.qwen2AudioPromptParts else {
+                throw .unsupported(family: model.info.family, what: "run the \(task.name) task (it has no Qwen2-Audio prompt)")
+            }
+            parts = q
+        }
         let (prepared, stats) = try prepareAudio(audio)
-        let t = engine.tokenizer
-        var ids = [QwenTokenID.audioStart] + Array(repeating: QwenTokenID.audioPlaceholder, count: max(prepared.spanTokens - 2, 0))
-            + [QwenTokenID.audioEnd]
-        for part in task.promptParts {
-            ids += t.encode(part.text, special: part.specials ? .all : .none)
+        var ids = engine.spanIds(tokens: prepared.spanTokens)
+        for part in parts {
+            ids += engine.tokenizer.encode(part.text, special: part.specials ? .all : .none)
         }
         var p = PreparedPrompt(ids: ids, audios: [prepared])
         p.stats = stats
@@ -224,9 +246,28 @@ public final class Session: @unchecked Sendable {   // all mutable state guarded
             prepared.append(p)
             stats.add(s)
         }
-        let ids: [Int]
-        do { ids = try engine.tokenizer.encode(text, special: special, audioSpanTokens: prepared.map(\.spanTokens)) } catch {
-            throw .tokenizer(error)
+        var ids: [Int]
+        if let audio = engine.audio, audio.flavor == .qwen2Audio {
+            // As Qwen2AudioProcessor: the j-th `<|AUDIO|>` becomes audio j's N copies.
+            ids = engine.tokenizer.encode(text, special: special)
+            let fill = audio.spanFillId
+            let runs = ids.filter { $0 == fill }.count
+            guard runs == prepared.count else { throw .prompt(.audioCount(spans: runs, audios: prepared.count)) }
+            var expanded: [Int] = []
+            var j = 0
+            for id in ids {
+                if id == fill {
+                    expanded += repeatElement(fill, count: max(prepared[j].spanTokens - 2, 0))
+                    j += 1
+                } else {
+                    expanded.append(id)
+                }
+            }
+            ids = expanded
+        } else {
+            do { ids = try engine.tokenizer.encode(text, special: special, audioSpanTokens: prepared.map(\.spanTokens)) } catch {
+                throw .tokenizer(error)
+            }
         }
         var p = PreparedPrompt(ids: ids, audios: prepared)
         p.stats = stats
@@ -237,8 +278,24 @@ public final class Session: @unchecked Sendable {   // all mutable state guarded
     /// (paths relative to the working directory) — the way the official code takes prompts. Every special
     /// is allowed. Never pass untrusted text here: it can make the session read any audio file.
     /// On a text-only LLM `<audio>` is ordinary text: nothing is read.
+    /// On Qwen2-Audio each `<audio>PATH</audio>` becomes the model's own `<|audio_bos|><|AUDIO|><|audio_eos|>`.
     public func prompt(rawReadingAudioTags text: String) throws(EarshotError) -> PreparedPrompt {
         guard let engine = model.qwen else { return try prompt(raw: text, audios: []) }
+        if engine.flavor == .qwen2Audio {
+            var rest = text[...], out = "", paths: [String] = []
+            while let open = rest.range(of: "<audio>") {
+                guard let close = rest[open.upperBound...].range(of: "</audio>") else {
+                    throw .prompt(.unpairedAudioTags(starts: paths.count + 1, ends: paths.count))
+                }
+                out += rest[..<open.lowerBound] + "<|audio_bos|><|AUDIO|><|audio_eos|>"
+                paths.append(String(rest[open.upperBound..<close.lowerBound]))
+                rest = rest[close.upperBound...]
+            }
+            guard paths.count <= QwenAudioEngine.maxAudiosPerPrompt else {
+                throw .prompt(.tooManyAudios(count: paths.count, limit: QwenAudioEngine.maxAudiosPerPrompt))
+            }
+            return try prompt(raw: out + rest, audios: paths.map { AudioInput.file($0) })
+        }
         let paths: [String]
         do { paths = try engine.tokenizer.audioPaths(in: text, special: .all) } catch { throw .tokenizer(error) }
         return try prompt(raw: text, audios: paths.map { AudioInput.file($0) })
@@ -304,7 +361,7 @@ public final class Session: @unchecked Sendable {   // all mutable state guarded
             }
             let decoder = QwenStepDecoder(model: model, lm: engine.lm, cache: cache!)
             var text = QwenTextStream(decoder: engine.tokenizer.streamingDecoder(),
-                                      paddingFrom: engine.audio == nil ? engine.tokenizer.vocabularySize : nil)
+                                      paddingFrom: engine.audio?.flavor == .qwenAudio ? nil : engine.tokenizer.vocabularySize)
             var request = DecodingRequest(maxTokens: limit, stopIds: options.stopIds)
             request.stopStrings = options.stopStrings
             var decodeTime = 0.0
@@ -340,6 +397,8 @@ public final class Session: @unchecked Sendable {   // all mutable state guarded
 
         // Audio spans (Qwen-Audio only): the j-th <audio> … </audio> pair holds audio j.
         let H = llm.hiddenSize
+        let inset = engine.audio?.spanInset ?? 0
+        let spanTokensOf = { (rows: Int) in rows + 2 * inset }
         let starts: [Int], ends: [Int]
         if let startId = engine.audio?.config.audio.audioStartId {
             starts = ids.indices.filter { ids[$0] == startId }
@@ -415,10 +474,16 @@ public final class Session: @unchecked Sendable {   // all mutable state guarded
         let logits = try model.compute { () throws(EarshotError) -> [Float] in
             do {
                 var x = try lm.embed(suffix)
-                for (j, (a, b)) in zip(starts, ends).enumerated() where b >= common {
+                // The encoder's rows cover [a + inset, b − inset] (Qwen2-Audio keeps its delimiters' embeddings).
+                for (j, (a, b)) in zip(starts, ends).enumerated() {
+                    let lo = a + inset, hi = b - inset
+                    guard hi >= common, hi >= lo else { continue }
                     let span = spans[j]!
-                    let first = max(a, common)
-                    try lm.splice(rows: span[((first - a) * H)...], into: &x, at: first - common)
+                    guard span.count == (hi - lo + 1) * H else {
+                        throw EarshotError.prompt(.spanLength(audio: j, reserved: b - a + 1, encoded: spanTokensOf(span.count / H)))
+                    }
+                    let first = max(lo, common)
+                    try lm.splice(rows: span[((first - lo) * H)...], into: &x, at: first - common)
                 }
                 emit(probe, "llm.inputs_embeds", [suffix.count, H], x)
                 let h = try lm.forward(x, cache: cache, probe: probe, shouldStop: stopped)

@@ -1,11 +1,26 @@
-// TaskPrompt: the hierarchical task-tag prompts of the pre-trained Qwen-Audio model (spec §6).
-// Each task is the exact tag string the official eval scripts put after `<audio>PATH</audio>`.
+// TaskPrompt: the task prompts of the pre-trained models: Qwen-Audio's hierarchical task tags (spec §6; each
+// task the exact tag string the official eval scripts put after `<audio>PATH</audio>`), and Qwen2-Audio's
+// natural-language prompts after its audio span (Docs/qwen2-audio.md §5).
 
 /// A language tag of the pre-trained model (the eight trained languages).
 public enum AudioLanguage: String, CaseIterable, Sendable {
     case en, zh, de, es, ko, fr, ja, it
 
     public var tag: String { "<|\(rawValue)|>" }
+
+    /// The language's English name (Qwen2-Audio's translation prompt names the target).
+    public var englishName: String {
+        switch self {
+        case .en: return "English"
+        case .zh: return "Chinese"
+        case .de: return "German"
+        case .es: return "Spanish"
+        case .ko: return "Korean"
+        case .fr: return "French"
+        case .ja: return "Japanese"
+        case .it: return "Italian"
+        }
+    }
 }
 
 /// Caption styles the model was trained with.
@@ -66,6 +81,37 @@ public enum AudioTask: Sendable, Equatable {
             return [("<|startofanalysis|><|en|><|question|>", true), (question, false), ("<|answer|>", true)]
         }
         return [(tags, true)]
+    }
+
+    /// The task's name in messages (`transcribe`, `caption`, `classify scene`, …).
+    public var name: String {
+        switch self {
+        case .transcribe: return "transcribe"
+        case .translate: return "translate"
+        case .timestamps: return "timestamps"
+        case .caption(let s): return "caption (\(s.rawValue) style)"
+        case .ask: return "ask"
+        case .classify(let c): return "classify \(c.rawValue)"
+        case .notes: return "notes"
+        }
+    }
+
+    /// Qwen2-Audio's base-model prompt after the audio span, split as `promptParts` (Docs/qwen2-audio.md §5:
+    /// the README's caption prompt; the ASR, translation, emotion and vocal-sound prompts of the evaluation
+    /// data as reported). nil for a task without a known prompt (timestamps, notes, scene, inverse text
+    /// normalisation); `.ask` runs as an Instruct chat turn instead.
+    public var qwen2AudioPromptParts: [(text: String, specials: Bool)]? {
+        switch self {
+        case .transcribe(let lang, let itn):
+            return itn ? nil : [("Detect the language and recognize the speech: \(lang.tag)", true)]
+        case let .translate(source, target):
+            return [("Detect the language and translate the speech into \(target.englishName): \(source.tag)", true)]
+        case .caption(.plain): return [("Generate the caption in English:", true)]
+        case .classify(.emotion): return [("Recognize the emotion with keywords in English:", true)]
+        case .classify(.vocal): return [("Classify the human vocal sound to VocalSound in English:", true)]
+        case .ask(let question): return [(question, false)]
+        case .caption, .classify(.scene), .timestamps, .notes: return nil
+        }
     }
 
     /// The whole raw prompt for one audio file.

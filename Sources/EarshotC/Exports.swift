@@ -107,6 +107,7 @@ public func cModelGetInfo(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<e
         case .qwenAudio: info.family = EARSHOT_FAMILY_QWEN_AUDIO
         case .qwenAudioChat: info.family = EARSHOT_FAMILY_QWEN_AUDIO_CHAT
         case .qwenText: info.family = EARSHOT_FAMILY_QWEN_TEXT
+        case .qwen2Audio: info.family = EARSHOT_FAMILY_QWEN2_AUDIO
         }
         info.family_name = box.familyName.const
         info.architecture = box.architecture.const
@@ -239,12 +240,12 @@ struct RunOptions {
         return l
     }
 
-    /// The Qwen-Audio task prompt of a non-transcription task.
-    func audioTask() throws(CError) -> AudioTask {
+    /// The Qwen-Audio (or Qwen2-Audio) task prompt of a non-transcription task.
+    func audioTask(family: ModelFamily) throws(CError) -> AudioTask {
         switch task {
         case EARSHOT_TASK_TIMESTAMPS: return .timestamps(language: try qwenLanguage(language, "options.language"))
         case EARSHOT_TASK_CAPTION:
-            let v = variant ?? "clotho"
+            let v = variant ?? (family == .qwen2Audio ? "plain" : "clotho")
             guard let style = CaptionStyle(rawValue: v) else { throw .invalid("options.variant '\(v)' is not a caption style (clotho, audiocaps, plain)") }
             return .caption(style: style)
         case EARSHOT_TASK_ASK:
@@ -321,7 +322,7 @@ public func cSessionRun(_ session: OpaquePointer?, _ audio: UnsafePointer<earsho
                 guard family != .whisper else {
                     throw CError(.unsupported(family: family, what: "run Qwen-Audio task prompts (Whisper does transcribe and translate)"))
                 }
-                let task = try o.audioTask()
+                let task = try o.audioTask(family: family)
                 var g = box.session.defaultOptions(for: task)
                 o.apply(to: &g)
                 let r = try box.session.run(task, audio: input, options: g, truncate: o.truncate, cancel: flag) { e in

@@ -10,7 +10,7 @@ import Hummingbird
 
 extension EarshotServer {
     /// The task names the endpoint takes.
-    static let audioTaskNames = ["caption", "caption_clotho", "caption_audiocaps", "emotion", "scene", "vocal", "notes", "ask", "timestamps"]
+    static let audioTaskNames = ["caption", "caption_clotho", "caption_audiocaps", "caption_plain", "emotion", "scene", "vocal", "notes", "ask", "timestamps"]
 
     func audioTasks(_ request: Request) async throws -> Response {
         guard model.info.family != .whisper else {
@@ -39,8 +39,10 @@ extension EarshotServer {
         } ?? .en
         let task: AudioTask
         switch name {
-        case "caption", "caption_clotho": task = .caption(style: .clotho)
+        case "caption": task = .caption(style: model.info.family == .qwen2Audio ? .plain : .clotho)   // each model's own default
+        case "caption_clotho": task = .caption(style: .clotho)
         case "caption_audiocaps": task = .caption(style: .audiocaps)
+        case "caption_plain": task = .caption(style: .plain)
         case "emotion": task = .classify(.emotion)
         case "scene": task = .classify(.scene)
         case "vocal": task = .classify(.vocal)

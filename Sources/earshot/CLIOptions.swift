@@ -88,6 +88,8 @@ struct ModelOptions: ParsableArguments {
             let t = try Self.temperatures(temperature)
             guard t.count == 1 else { throw ValidationError("--temperature takes one value for Qwen-Audio (a list is Whisper's fallback)") }
             p.temperature = Float(t[0])
+            // A model whose config does not sample (Qwen2-Audio) samples when a temperature is asked for.
+            if !greedy, !defaults.doSample, t[0] > 0 { p.greedy = false }
         }
         if let topK { p.topK = topK }
         if let topP { p.topP = topP }

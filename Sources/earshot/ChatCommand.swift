@@ -8,7 +8,7 @@ import Foundation
 struct ChatCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chat",
-        abstract: "Chat about audio with Qwen-Audio-Chat, or chat with a Qwen text LLM (ChatML).",
+        abstract: "Chat about audio with Qwen-Audio-Chat or Qwen2-Audio-Instruct, or chat with a Qwen text LLM (ChatML).",
         discussion: """
             Each input line is a user turn, or a command:
               /audio PATH   attach an audio to the next turn (repeatable; sent as
@@ -41,6 +41,11 @@ struct ChatCommand: ParsableCommand {
             without audio (/audio and --audio are refused); its system prompt defaults to its chat \
             template's, it stops on its own <|im_end|>/<|endoftext|> ids, and the history window \
             is 6144 tokens (or less, to fit its context).
+
+            Qwen2-Audio-Instruct uses its own chat template: each audio is an "Audio k: \
+            <|audio_bos|><|AUDIO|><|audio_eos|>" line (k counting across the conversation), \
+            an audio-only turn is voice chat, audio + text is audio analysis; it decodes greedily \
+            unless --temperature is given (its evals' do_sample=False) and stops on <|im_end|>.
 
             Examples:
               earshot chat --model qwen-audio-chat.q4m.ear

@@ -17,6 +17,9 @@ struct RunCommand: ParsableCommand {
             are encoded as one padded batch, exactly like the reference. --audio PATH prepends \
             <audio>PATH</audio> to the prompt (repeatable, in order). Generation stops at <|endoftext|> or \
             after --max-tokens (never beyond the model's context).
+            On Qwen2-Audio each <audio>PATH</audio> (or --audio) becomes its \
+            <|audio_bos|><|AUDIO|><|audio_eos|> span, expanded to the audio's length; the rest \
+            of the prompt is its natural-language task text, e.g. "Generate the caption in English:".
             On a text-only Qwen LLM (Qwen2 from a GGUF) the prompt is text and specials only (no audio; \
             --audio is refused) and generation also stops at <|im_end|> and the model's eos.
 

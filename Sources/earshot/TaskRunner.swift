@@ -27,6 +27,8 @@ struct TaskRunner {
     var targetGiven: String?
     /// --vad's detector (Qwen-Audio: windows cut where nobody speaks).
     var voiceActivity: VoiceActivityDetector?
+    /// The job once the model's family is known (a default that differs by family, e.g. the caption style).
+    var resolveJob: ((ModelFamily) -> AudioJob)?
 
     /// Runs `job` on every input; failures are one clear line on stderr and exit status 1.
     func run(_ job: AudioJob, inputs: [String], model path: String? = nil) throws {
@@ -53,6 +55,7 @@ struct TaskRunner {
         if !model.info.takesAudio {
             throw CLIFailure(command: command, message: "a \(family.displayName) model takes no audio (it is a text-only LLM: use generate or chat)")
         }
+        let job = resolveJob?(family) ?? job
         if case .task = job, family == .whisper {
             throw CLIFailure(command: command, message: "a Whisper model cannot run Qwen-Audio task prompts (Whisper does transcribe and translate)")
         }
@@ -229,6 +232,9 @@ struct TaskRunner {
                 guard t == "en" else { throw CLIFailure(command: command, message: "--to '\(t)': Whisper translates into English only") }
             }
         } else {
+            if itn && info.family == .qwen2Audio {
+                throw CLIFailure(command: command, message: "--itn applies to Qwen-Audio; Qwen2-Audio's ASR prompt has no inverse text normalisation switch")
+            }
             for (flag, value) in [(langFlag, languageGiven), ("--to", targetGiven)] {
                 if let v = value?.lowercased(), AudioLanguage(rawValue: v) == nil {
                     throw CLIFailure(command: command, message: "\(flag) is one of \(AudioLanguage.allCases.map(\.rawValue).joined(separator: ", ")) for Qwen-Audio, not '\(v)'")

@@ -162,6 +162,43 @@ enum CABIError: Error { case status(earshot_status, String) }
         _ = earshot_result_free(r)
     }
 
+    @Test func qwen2AudioRunsThroughTheCABI() throws {
+        let path = try TinyQwen2AudioEar.path()
+        let m = try CABI.open(path)
+        defer { _ = earshot_model_close(m) }
+        var info = earshot_model_info()
+        #expect(earshot_model_get_info(m, &info) == EARSHOT_OK)
+        #expect(info.family == EARSHOT_FAMILY_QWEN2_AUDIO && String(cString: info.family_name) == "qwen2-audio")
+        #expect(info.tasks & (1 << EARSHOT_TASK_CAPTION.rawValue) != 0 && info.tasks & (1 << EARSHOT_TASK_NOTES.rawValue) == 0)
+        var s: OpaquePointer?
+        #expect(earshot_session_create(m, &s) == EARSHOT_OK)
+        defer { _ = earshot_session_free(s) }
+        // Caption with no variant: Qwen2-Audio's one caption prompt, as the library runs it.
+        let session = try EarshotModel(path: path).makeSession()
+        var expectedOptions = session.defaultOptions(for: .caption(style: .plain))
+        expectedOptions.maxTokens = 6
+        let expected = try session.run(.caption(style: .plain), audio: .file(CABI.jfk), options: expectedOptions)
+        var r: OpaquePointer?
+        var audio = earshot_audio()
+        var options = earshot_task_options()
+        options.task = EARSHOT_TASK_CAPTION
+        options.max_tokens = 6
+        let status = CABI.jfk.withCString { p in
+            audio.path = p
+            return earshot_session_run(s, &audio, &options, nil, nil, &r)
+        }
+        #expect(status == EARSHOT_OK, "\(String(cString: earshot_last_error()))")
+        #expect(String(cString: earshot_result_text(r)) == expected.text.trimmingCharacters(in: .whitespacesAndNewlines))
+        _ = earshot_result_free(r)
+        // A task it has no prompt for is refused with a reason.
+        options.task = EARSHOT_TASK_NOTES
+        let refused = CABI.jfk.withCString { p in
+            audio.path = p
+            return earshot_session_run(s, &audio, &options, nil, nil, &r)
+        }
+        #expect(refused == EARSHOT_ERR_UNSUPPORTED && String(cString: earshot_last_error()).contains("notes"))
+    }
+
     @Test func twoSessionsOnTwoThreadsGiveTheSingleThreadResults() throws {
         // Two sessions of one model, each driven by its own thread at the same time, give what one session gives.
         let m = try CABI.open(try TinyEarModel.path())

@@ -52,11 +52,9 @@ import Glibc
             let second = first + [["role": "assistant", "content": t1.response], ["role": "user", "content": Self.q2]]
             let r2 = try await client.post("/v1/chat/completions", json: request(second))
             #expect(r2.status == .ok, "\(r2.text)")
-            let m2 = ((r2.object?["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])
-            #expect(m2?["content"] as? String == t2.response)
-            let u2 = r2.object?["usage"] as? [String: Any]
-            let cached = (u2?["prompt_tokens_details"] as? [String: Any])?["cached_tokens"] as? Int
-            #expect(u2?["prompt_tokens"] as? Int == t2.promptIds.count)
+            #expect(r2.replyContent == t2.response)
+            let cached = r2.cachedTokens
+            #expect(r2.usage?["prompt_tokens"] as? Int == t2.promptIds.count)
             #expect(cached == t2.generation.stats.reusedPromptTokens, "server reused \(cached ?? -1), library \(t2.generation.stats.reusedPromptTokens)")
             #expect((cached ?? 0) > t1.promptIds.count)   // the whole first turn, audio span included
             _ = server

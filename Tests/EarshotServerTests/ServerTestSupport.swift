@@ -90,6 +90,14 @@ struct ServerReply: Sendable {
     var headers: HTTPFields { head.headerFields }
 }
 
+extension ServerReply {
+    /// A chat completion's first choice's message content.
+    var replyContent: String? { ((object?["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])?["content"] as? String }
+    /// Its usage object, and the prompt tokens found in the KV cache.
+    var usage: [String: Any]? { object?["usage"] as? [String: Any] }
+    var cachedTokens: Int? { (usage?["prompt_tokens_details"] as? [String: Any])?["cached_tokens"] as? Int }
+}
+
 /// A multipart/form-data body.
 struct UploadForm {
     let boundary = "earshot-test-\(UUID().uuidString)"

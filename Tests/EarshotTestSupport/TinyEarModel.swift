@@ -7,25 +7,12 @@ public enum TinyEarModel {
     /// The path of the converted tiny model (f32 matrices), made on first use.
     public static func path() throws -> String { try shared.get() }
 
-    private final class Holder: @unchecked Sendable {
-        let lock = NSLock()
-        var result: Result<String, any Error>?
-        func get() throws -> String {
-            lock.lock(); defer { lock.unlock() }
-            if result == nil { result = Result { try TinyEarModel.make() } }
-            return try result!.get()
-        }
-    }
-    private static let shared = Holder()
-    nonisolated(unsafe) private static var directory: URL?
+    private static let shared = MadeOnce("earshot-tiny-ear", make: make)
 
-    private static func make() throws -> String {
+    private static func make(_ dir: URL) throws -> String {
         let fm = FileManager.default
-        let dir = fm.temporaryDirectory.appendingPathComponent("earshot-tiny-ear-\(getpid())-\(UUID().uuidString)")
         let ckpt = dir.appendingPathComponent("checkpoint")
         try fm.createDirectory(at: ckpt, withIntermediateDirectories: true)
-        directory = dir
-        atexit { if let d = TinyEarModel.directory { try? FileManager.default.removeItem(at: d) } }
 
         let assets: [String: String] = [
             "config.json": "qwen-audio-tiny/config.json",
@@ -54,5 +41,18 @@ public enum TinyEarModelError: Error, CustomStringConvertible {
     case conversionFailed(String)
     public var description: String {
         switch self { case .conversionFailed(let s): return "earshot-convert failed on the tiny checkpoint:\n\(s)" }
+    }
+}
+
+/// The tiny random Qwen2-Audio checkpoint `a` (Tests/Fixtures/qwen2-audio-tiny, made by the official
+/// transformers code) converted by the real `earshot-convert` (f32), once per test process.
+public enum TinyQwen2AudioEar {
+    public static func path() throws -> String { try shared.get() }
+
+    private static let shared = MadeOnce("earshot-tiny-q2a") { dir in
+        let out = dir.appendingPathComponent("tiny-qwen2-audio.f32.ear").path
+        let r = try CLIRunner.run([Fixtures.url("qwen2-audio-tiny/a").path, "-o", out, "--quant", "f32"], executable: "earshot-convert", timeout: 300)
+        guard r.exitCode == 0, FileManager.default.fileExists(atPath: out) else { throw TinyEarModelError.conversionFailed(r.description) }
+        return out
     }
 }

@@ -13,23 +13,7 @@ public enum TinyWhisperEar {
 
     static let width = 16, layers = 1, heads = 2, ffn = 64, vocab = 51864, mels = 80, audioCtx = 1500, textCtx = 448
 
-    private final class Holder: @unchecked Sendable {
-        let lock = NSLock()
-        var result: Result<String, any Error>?
-        func get() throws -> String {
-            lock.lock(); defer { lock.unlock() }
-            if result == nil { result = Result { try TinyWhisperEar.make() } }
-            return try result!.get()
-        }
-    }
-    private static let shared = Holder()
-    nonisolated(unsafe) private static var directory: URL?
-
-    private static func make() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("earshot-tiny-whisper-\(getpid())-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        directory = dir
-        atexit { if let d = TinyWhisperEar.directory { try? FileManager.default.removeItem(at: d) } }
+    private static let shared = MadeOnce("earshot-tiny-whisper") { dir in
         let path = dir.appendingPathComponent("tiny-random-whisper.ear").path
         try write(to: path)
         return path

@@ -55,7 +55,7 @@ _lib = _load()
 
 OK, INVALID_ARGUMENT, INVALID_HANDLE, MODEL, AUDIO, UNSUPPORTED, GENERATION, CANCELLED, INTERNAL = 0, 1, 2, 3, 4, 5, 6, 7, 99
 TASKS = {"transcribe": 0, "translate": 1, "timestamps": 2, "caption": 3, "ask": 4, "classify": 5, "notes": 6, "chat": 7}
-FAMILIES = {0: "whisper", 1: "qwen-audio", 2: "qwen-audio-chat"}
+FAMILIES = {0: "whisper", 1: "qwen-audio", 2: "qwen-audio-chat", 3: "qwen-text", 4: "qwen2-audio"}
 
 
 class _ModelOptions(ctypes.Structure):

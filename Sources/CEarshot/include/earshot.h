@@ -91,7 +91,8 @@ typedef enum earshot_family {
     EARSHOT_FAMILY_WHISPER = 0,
     EARSHOT_FAMILY_QWEN_AUDIO = 1,
     EARSHOT_FAMILY_QWEN_AUDIO_CHAT = 2,
-    EARSHOT_FAMILY_QWEN_TEXT = 3 /* a text-only Qwen/Qwen2 LLM (from GGUF): chat turns without audio */
+    EARSHOT_FAMILY_QWEN_TEXT = 3, /* a text-only Qwen/Qwen2 LLM (from GGUF): chat turns without audio */
+    EARSHOT_FAMILY_QWEN2_AUDIO = 4 /* Qwen2-Audio: natural-language task prompts and the Instruct chat template */
 } earshot_family;
 
 /* Tasks. EARSHOT_TASK_CHAT is not a run task (use earshot_session_chat); it appears in the info mask. */
@@ -99,7 +100,7 @@ typedef enum earshot_task {
     EARSHOT_TASK_TRANSCRIBE = 0, /* speech to text (every family) */
     EARSHOT_TASK_TRANSLATE = 1,  /* speech translation (Qwen-Audio; multilingual Whisper, into English) */
     EARSHOT_TASK_TIMESTAMPS = 2, /* transcription with word times (Qwen-Audio) */
-    EARSHOT_TASK_CAPTION = 3,    /* audio captioning (Qwen-Audio); variant: "clotho" (default), "audiocaps", "plain" */
+    EARSHOT_TASK_CAPTION = 3,    /* audio captioning; variant: "clotho" (Qwen-Audio's default), "audiocaps", "plain" (Qwen2-Audio's only one) */
     EARSHOT_TASK_ASK = 4,        /* audio question answering (Qwen-Audio); question required */
     EARSHOT_TASK_CLASSIFY = 5,   /* closed-set classification (Qwen-Audio); variant required: "scene", "emotion", "vocal" */
     EARSHOT_TASK_NOTES = 6,      /* music note analysis (Qwen-Audio) */
@@ -121,7 +122,7 @@ typedef struct earshot_model_options {
 /* What a model is and can do. The strings belong to the model handle (valid until earshot_model_close). */
 typedef struct earshot_model_info {
     earshot_family family;
-    const char *family_name;         /* "whisper", "qwen-audio", "qwen-audio-chat" */
+    const char *family_name;         /* "whisper", "qwen-audio", "qwen-audio-chat", "qwen-text", "qwen2-audio" */
     const char *architecture;        /* general.architecture of the file */
     const char *quantization;        /* converter recipe ("q8", "q4m", "f32", …); "" when unknown */
     const char *languages;           /* spoken languages it recognises, comma-separated ISO codes ("en,zh,…") */

@@ -1,8 +1,10 @@
-// QwenAudioEngine: what running a Qwen-Audio `.ear` needs, built once per model — the mapped weights, the
-// config (from metadata), the model, the tokenizer and the mel front end (both from the file's blobs) and
-// the generation defaults — plus the two model-facing steps every Qwen job shares: audio → encoder input
-// (log-mel of one ≤ 30 s clip) and the `StepDecoder` the generation loop drives. Internal: apps see
-// `EarshotModel` and `Session`.
+// QwenAudioEngine: what running a Qwen-Audio or Qwen2-Audio `.ear` needs, built once per model — the mapped
+// weights, the config (from metadata), the model, the tokenizer and the mel front end (both from the file's
+// blobs) and the generation defaults — plus the two model-facing steps every Qwen job shares: audio → encoder
+// input (log-mel of one ≤ 30 s clip) and the `StepDecoder` the generation loop drives. The two families differ
+// only in data (`Flavor`): Qwen-Audio's span is `<audio>` + encoder outputs with learned bos/eos rows +
+// `</audio>`; Qwen2-Audio's is `<|audio_bos|>` + N × `<|AUDIO|>` (the encoder's N rows) + `<|audio_eos|>`
+// (Docs/qwen2-audio.md). Internal: apps see `EarshotModel` and `Session`.
 import EarshotAudio
 import EarshotFormat
 import EarshotKernels
@@ -11,6 +13,9 @@ import EarshotTokenizer
 import Foundation
 
 final class QwenAudioEngine: @unchecked Sendable {   // immutable after init
+    /// Which of the two audio-LLM families the file holds.
+    enum Flavor: Sendable { case qwenAudio, qwen2Audio }
+    let flavor: Flavor
     let weights: EarWeights
     let config: QwenAudioConfig
     let model: QwenAudioModel
@@ -21,6 +26,12 @@ final class QwenAudioEngine: @unchecked Sendable {   // immutable after init
     let chatDefaults: GenerationDefaults
     /// Whether the file's generation config is a ChatML (Qwen-Audio-Chat) one.
     let isChatModel: Bool
+    /// Ids that end a plain generation (`run`, tasks) and a chat reply.
+    let stopIds: Set<Int>
+    let chatStopIds: Set<Int>
+    /// The id that fills a span between its start and end ids: Qwen-Audio's `[[[AUDIO:modality]]]`
+    /// placeholder (its rows are overwritten, bos/eos rows included), Qwen2-Audio's `<|AUDIO|>`.
+    let spanFillId: Int
 
     /// Positions the model is run with (prompt + generated): the trained sequence length × 4, which dynamic
     /// NTK stretches RoPE to (8192 for Qwen-Audio's 2048), at least the chat window + one reply, at most
@@ -38,18 +49,62 @@ final class QwenAudioEngine: @unchecked Sendable {   // immutable after init
         } catch { throw .modelContents(path: path, error) }
         let blob: [UInt8]
         do { blob = try file.blob(named: MetadataKeys.tokenizerBlob) } catch { throw .modelFile(path: path, error) }
-        do { tokenizer = try QwenTokenizer(tiktoken: blob) } catch { throw .tokenizer(error) }
+        let audio = config.audio
+        if let audioToken = audio.audioTokenId {
+            flavor = .qwen2Audio
+            // The file's own specials (a Hugging Face tokenizer's added tokens, in id order).
+            let specials = try QwenTextEngine.textSpecials(file: file, path: path)
+            do { tokenizer = try QwenTokenizer(tiktoken: blob, textSpecials: specials) } catch { throw .tokenizer(error) }
+            try QwenTextEngine.checkSpecialsStart(file: file, path: path, tokenizer: tokenizer)
+            for (surface, id) in [("<|AUDIO|>", audioToken), ("<|audio_bos|>", audio.audioStartId), ("<|audio_eos|>", audio.audioStartId + 1)]
+            where tokenizer.specialID(surface) != id {
+                throw .modelContents(path: path, .badConfig(key: MetadataKeys.specialTokens,
+                    reason: "\(surface) is \(tokenizer.specialID(surface).map(String.init) ?? "missing"), the audio config says \(id)"))
+            }
+            spanFillId = audioToken
+        } else {
+            flavor = .qwenAudio
+            do { tokenizer = try QwenTokenizer(tiktoken: blob) } catch { throw .tokenizer(error) }
+            spanFillId = QwenTokenID.audioPlaceholder
+        }
         guard tokenizer.vocabularySize <= config.llm.vocabSize else {
             throw .modelContents(path: path, .badConfig(key: "qwen.vocab_size",
                 reason: "the tokenizer has \(tokenizer.vocabularySize) ids, more than the \(config.llm.vocabSize) rows of the embedding"))
         }
         melSpectrogram = try QwenAudioEngine.melFront(file: file, path: path, bins: config.audio.nMels)
         let json = QwenAudioEngine.generationConfig(file)
-        defaults = GenerationDefaults(json: json, fallback: .base)
-        isChatModel = defaults.chatFormat == "chatml"
-        chatDefaults = isChatModel ? defaults : GenerationDefaults(json: [:], fallback: .chat)
-        let chatNeed = max(defaults.maxWindowSize, chatDefaults.maxWindowSize) + max(defaults.maxNewTokens, chatDefaults.maxNewTokens)
-        contextLength = min(QwenAudioEngine.maxContext, max(4 * config.llm.seqLength, chatNeed))
+        let s = tokenizer.specials
+        switch flavor {
+        case .qwenAudio:
+            defaults = GenerationDefaults(json: json, fallback: .base)
+            isChatModel = defaults.chatFormat == "chatml"
+            chatDefaults = isChatModel ? defaults : GenerationDefaults(json: [:], fallback: .chat)
+            let chatNeed = max(defaults.maxWindowSize, chatDefaults.maxWindowSize) + max(defaults.maxNewTokens, chatDefaults.maxNewTokens)
+            contextLength = min(QwenAudioEngine.maxContext, max(4 * config.llm.seqLength, chatNeed))
+            stopIds = [defaults.eosTokenId]
+            chatStopIds = Chat.stopIds
+        case .qwen2Audio:
+            // No NTK stretch: the trained positions are the limit. Without a generation config: greedy (the
+            // official evals' do_sample=False), transformers' sampling defaults when asked to sample, 256 new
+            // tokens (the evals' max_new_tokens), eos <|im_end|> (text_config.eos_token_id).
+            contextLength = max(2, min(QwenAudioEngine.maxContext, config.llm.seqLength))
+            var fallback = GenerationDefaults(chatFormat: "chatml", topP: 1, topK: 50, temperature: 1, repetitionPenalty: 1,
+                                              maxNewTokens: min(256, max(1, contextLength / 2)),
+                                              maxWindowSize: min(6144, max(1, contextLength / 2)),
+                                              eosTokenId: s.imEndID >= 0 ? s.imEndID : s.endOfTextID)
+            fallback.doSample = false
+            fallback.greedyKeepsRepetitionPenalty = false
+            var d = GenerationDefaults(json: json, fallback: fallback)
+            d.maxWindowSize = min(d.maxWindowSize, max(1, contextLength - d.maxNewTokens))
+            defaults = d
+            chatDefaults = d
+            isChatModel = true
+            let vocab = config.llm.vocabSize
+            let listed = (json["eos_token_id"] as? [Any])?.compactMap { $0 as? Int } ?? []
+            let stops = Set((listed + [d.eosTokenId, s.endOfTextID, s.imEndID]).filter { $0 >= 0 && $0 < vocab })
+            stopIds = stops
+            chatStopIds = stops.union([s.imStartID].filter { $0 >= 0 })
+        }
     }
 
     /// The mel front end: the file's `mel_filters` blob when it has one (a damaged blob is an error, never a
@@ -77,16 +132,45 @@ final class QwenAudioEngine: @unchecked Sendable {   // immutable after init
         return object
     }
 
+    /// The valid mel frames of a clip of `samples` 16 kHz samples (≤ 30 s): floor(n/160) for Qwen-Audio,
+    /// ceil(n/160) for Qwen2-Audio (WhisperFeatureExtractor's attention mask).
+    func melLength(samples: Int) -> Int {
+        let n = min(samples, LogMelSpectrogram.chunkSamples)
+        switch flavor {
+        case .qwenAudio: return AudioTokenCounts.qwenAudio(samples: n).melLength
+        case .qwen2Audio: return AudioTokenCounts.qwen2Audio(samples: n).melLength
+        }
+    }
+
     /// The encoder input of one clip of ≤ 30 s of 16 kHz samples ([nMels × 3000] with its valid length).
     func mel(_ samples: ArraySlice<Float>, threads: Int) -> AudioEncoder.Mel {
         let n = min(samples.count, LogMelSpectrogram.chunkSamples)
         let m = melSpectrogram.compute(Array(samples.prefix(n)), threads: threads)
-        return AudioEncoder.Mel(values: m.values, frames: m.frames, melLength: AudioTokenCounts.qwenAudio(samples: n).melLength)
+        return AudioEncoder.Mel(values: m.values, frames: m.frames, melLength: melLength(samples: n))
     }
 
-    /// The span an audio of `samples` 16 kHz samples takes in the prompt (encoder outputs + `<audio>`/`</audio>`).
-    func spanTokens(samples: Int) -> Int {
-        config.audio.spanTokens(melLength: AudioTokenCounts.qwenAudio(samples: min(samples, LogMelSpectrogram.chunkSamples)).melLength)
+    /// The span an audio of `samples` 16 kHz samples takes in the prompt (start id + encoder outputs + end id).
+    func spanTokens(samples: Int) -> Int { spanTokens(melLength: melLength(samples: samples)) }
+
+    /// The span of a mel of `melLength` valid frames: the encoder's outputs and the two delimiting ids.
+    func spanTokens(melLength: Int) -> Int { config.audio.outputFrames(melLength: melLength) + 2 }
+
+    /// Positions at each end of a span that the encoder's rows do not cover: 0 for Qwen-Audio (its rows include
+    /// the learned bos/eos vectors at `<audio>`/`</audio>`), 1 for Qwen2-Audio (the delimiters keep their
+    /// token embeddings).
+    var spanInset: Int { config.audio.bosEos ? 0 : 1 }
+
+    /// The span length of an encoding of `rows` vectors.
+    func spanTokens(rows: Int) -> Int { rows + 2 * spanInset }
+
+    /// Qwen2-Audio's span ids (`<|audio_bos|>`, `<|AUDIO|>`, `<|audio_eos|>`).
+    var qwen2SpanIDs: Qwen2AudioSpanIDs {
+        Qwen2AudioSpanIDs(begin: config.audio.audioStartId, fill: spanFillId, end: config.audio.audioStartId + 1)
+    }
+
+    /// The prompt ids of one audio's span.
+    func spanIds(tokens: Int) -> [Int] {
+        [config.audio.audioStartId] + Array(repeating: spanFillId, count: max(tokens - 2, 0)) + [config.audio.audioStartId + 1]
     }
 }
 

@@ -38,8 +38,6 @@ extension QwenLLMEngine {
 extension QwenAudioEngine: QwenLLMEngine {
     var lm: QwenLM { model.lm }
     var llmConfig: QwenLMConfig { config.llm }
-    var stopIds: Set<Int> { [defaults.eosTokenId] }
-    var chatStopIds: Set<Int> { Chat.stopIds }
     var defaultSystem: String { Chat.defaultSystem }
     var audio: QwenAudioEngine? { self }
 }
@@ -74,21 +72,9 @@ final class QwenTextEngine: QwenLLMEngine, @unchecked Sendable {   // immutable 
         let config = model.config
         let blob: [UInt8]
         do { blob = try file.blob(named: MetadataKeys.tokenizerBlob) } catch { throw .modelFile(path: path, error) }
-        // The file's specials (a GGUF's list); without the key, Qwen(-7B)'s own: <|endoftext|>, <|im_start|>,
-        // <|im_end|>, <|extra_0|> … <|extra_204|> (tokenization_qwen.py's SPECIAL_TOKENS).
-        let specials: [String]
-        if file.metadata[MetadataKeys.specialTokens] == nil {
-            specials = QwenSpecialTokens.generalSurfaces()
-        } else {
-            do { specials = try file.metadata.strings(MetadataKeys.specialTokens) } catch {
-                throw .modelContents(path: path, .badConfig(key: MetadataKeys.specialTokens, reason: "not a list of strings (\(error.description))"))
-            }
-        }
+        let specials = try QwenTextEngine.textSpecials(file: file, path: path)
         do { tokenizer = try QwenTokenizer(tiktoken: blob, textSpecials: specials) } catch { throw .tokenizer(error) }
-        if let first = try? file.metadata.int(MetadataKeys.specialFirstID), first != tokenizer.ranks.count {
-            throw .modelContents(path: path, .badConfig(key: MetadataKeys.specialFirstID,
-                reason: "the specials start at \(first) but the tokenizer has \(tokenizer.ranks.count) ranks"))
-        }
+        try QwenTextEngine.checkSpecialsStart(file: file, path: path, tokenizer: tokenizer)
         guard tokenizer.vocabularySize <= config.vocabSize else {
             throw .modelContents(path: path, .badConfig(key: MetadataKeys.vocabSize,
                 reason: "the tokenizer has \(tokenizer.vocabularySize) ids, more than the \(config.vocabSize) rows of the embedding"))
@@ -113,6 +99,24 @@ final class QwenTextEngine: QwenLLMEngine, @unchecked Sendable {   // immutable 
         chatTemplate = file.hasBlob(named: MetadataKeys.chatTemplateBlob)
             ? (try? file.blob(named: MetadataKeys.chatTemplateBlob)).map { String(decoding: $0, as: UTF8.self) } : nil
         defaultSystem = chatTemplate.flatMap(QwenTextEngine.defaultSystem(inTemplate:)) ?? Chat.defaultSystem
+    }
+
+    /// The file's special tokens in id order (a GGUF's or a Hugging Face tokenizer's list, after the ranks);
+    /// without the key, Qwen(-7B)'s own: <|endoftext|>, <|im_start|>, <|im_end|>, <|extra_0|> … <|extra_204|>
+    /// (tokenization_qwen.py's SPECIAL_TOKENS).
+    static func textSpecials(file: EarFile, path: String) throws(EarshotError) -> [String] {
+        guard file.metadata[MetadataKeys.specialTokens] != nil else { return QwenSpecialTokens.generalSurfaces() }
+        do { return try file.metadata.strings(MetadataKeys.specialTokens) } catch {
+            throw .modelContents(path: path, .badConfig(key: MetadataKeys.specialTokens, reason: "not a list of strings (\(error.description))"))
+        }
+    }
+
+    /// The specials must start right after the ranks when the file says where they start.
+    static func checkSpecialsStart(file: EarFile, path: String, tokenizer: QwenTokenizer) throws(EarshotError) {
+        if let first = try? file.metadata.int(MetadataKeys.specialFirstID), first != tokenizer.ranks.count {
+            throw .modelContents(path: path, .badConfig(key: MetadataKeys.specialFirstID,
+                reason: "the specials start at \(first) but the tokenizer has \(tokenizer.ranks.count) ranks"))
+        }
     }
 
     /// The system prompt a ChatML template writes when the conversation has none: the first literal

@@ -1,4 +1,4 @@
-// QwenTasks: a Qwen-Audio task on a recording of any length. The reference reads only the first 30 s;
+// QwenTasks: a Qwen-Audio (or Qwen2-Audio) task on a recording of any length. The reference reads only the first 30 s;
 // here the audio streams from the file (never whole in memory) and is cut into windows of at most 30 s
 // (`AudioWindowCutter`), each run as its own prompt, every window's timestamps shifted by its start.
 // `truncate` keeps the reference's behaviour (first 30 s only). `transcribe` for Qwen-Audio is the ASR task
@@ -192,8 +192,13 @@ extension Session {
 
     /// The task's options with the model's defaults: its generation config's sampling, the task's eval
     /// max_new_tokens, stop at `<|endoftext|>`.
+    /// Qwen2-Audio: its defaults' sampling (greedy unless its generation config samples) and max new tokens
+    /// (the evals' 256), stop at its eos, `<|endoftext|>` or `<|im_end|>`.
     public func defaultOptions(for task: AudioTask) -> GenerationOptions {
         let d = model.defaults
+        if let e = model.qwen, e.flavor == .qwen2Audio {
+            return GenerationOptions(sampling: d.sampling(), maxTokens: d.maxNewTokens, stopIds: e.stopIds)
+        }
         return GenerationOptions(sampling: d.sampling(), maxTokens: task.defaultMaxTokens, stopIds: [d.eosTokenId])
     }
 
@@ -232,6 +237,9 @@ extension Session {
         }
         if o.wordTimestamps { throw .unsupported(family: model.info.family, what: "give word timestamps in transcribe (use the timestamps task)") }
         if o.initialPrompt != nil { throw .unsupported(family: model.info.family, what: "take an initial prompt") }
+        if o.itn, model.qwen?.flavor == .qwen2Audio {
+            throw .unsupported(family: model.info.family, what: "switch inverse text normalisation (its ASR prompt has no such tag)")
+        }
         let spoken = try language(o.language ?? "en", "language")
         let task: AudioTask
         var taskName = "transcribe"
@@ -274,11 +282,12 @@ extension Transcript {
         self.init(model: (model.path as NSString).lastPathComponent, family: model.info.family, task: task, audio: audio,
                   duration: result.duration, language: language, languageProbability: language == nil ? nil : 1,
                   text: result.text.trimmingCharacters(in: .whitespacesAndNewlines), stats: result.stats)
+        let textTokenLimit = model.llm?.tokenizer.ranks.count ?? QwenTokenID.endOfText   // ids before the specials
         for w in result.windows {
             windows.append(TimeSpan(start: w.startSeconds, end: w.startSeconds + w.durationSeconds))
             for s in w.segments {
                 segments.append(TranscriptSegment(start: s.start, end: s.end, text: s.text,
-                                                  tokens: w.result.ids.filter { $0 < QwenTokenID.endOfText }))
+                                                  tokens: w.result.ids.filter { $0 < textTokenLimit }))
             }
         }
         clampTimes()
