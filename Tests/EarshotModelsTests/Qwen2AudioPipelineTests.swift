@@ -3,7 +3,8 @@
 // audio read by our front end — against what the official `Qwen2AudioProcessor` +
 // `Qwen2AudioForConditionalGeneration` make of the same prompts and files
 // (Tools/qwen2audio/make_pipeline_goldens.py → pipeline.goldens.json): the base-model task prompts, a
-// two-turn chat with an audio per turn, a voice-chat turn and a custom system prompt with two audios.
+// two-turn chat with an audio per turn, a voice-chat turn, a custom system prompt with two audios, and a
+// 1975-token three-turn chat with three audios.
 //
 // Prompt ids must be identical (task prompt text, chat template, audio numbering, span lengths). Logits:
 // within 1e-3 (the issue's bar; measured ≤ 1e-5: our log-mel and the reference's agree far better than the
@@ -63,6 +64,7 @@ enum Qwen2AudioPipeline {
         var system = Chat.defaultSystem
         if messages.first?.role == "system", case .text(let s) = messages.removeFirst().content { system = s }
         let chat = try Chat.on(session, system: system)
+        chat.maxWindowTokens = 6144   // the golden conversations are rendered whole (the tiny model's own window is 1792)
         func split(_ m: Qwen2AudioPipelineGolden.Message) throws -> (String, [AudioInput]) {
             guard case .parts(let parts) = m.content else { Issue.record("a user turn of parts"); return ("", []) }
             return (parts.compactMap(\.text).joined(), try parts.compactMap(\.audio_url).map(audio))
@@ -87,7 +89,7 @@ enum Qwen2AudioPipeline {
         #expect(info.family == .qwen2Audio && info.chats && info.takesAudio && info.contextLength == 2048)
         #expect(info.supports(.transcribe) && info.supports(.caption) && !info.supports(.timestamps) && !info.supports(.notes))
         let d = Qwen2AudioPipeline.model.defaults
-        #expect(!d.doSample && d.sampling().greedy && d.maxNewTokens == 256)
+        #expect(!d.doSample && d.sampling().greedy && d.maxNewTokens == 256 && d.maxWindowSize == 2048 - 256)
         #expect(Qwen2AudioPipeline.model.stopIds == [387, 389])
     }
 
@@ -118,6 +120,24 @@ enum Qwen2AudioPipeline {
         #expect(first.generation.stats.encodedAudios == 1 && second.generation.stats.encodedAudios == 0)
         #expect(second.generation.stats.reusedPromptTokens >= first.promptIds.count)
         #expect(chat.history.count == 2 && second.promptIds.starts(with: first.promptIds))
+    }
+
+    /// History beyond the window is dropped oldest first; the kept turns render exactly as a chat that only
+    /// ever had them (audio numbering restarts at the first kept audio, as the template numbers what it is given).
+    @Test func theHistoryWindowDropsTheOldestTurns() throws {
+        let model = Qwen2AudioPipeline.model
+        let jfk = try Qwen2AudioPipeline.audio("jfk.wav"), flac = try Qwen2AudioPipeline.audio("1272-128104-0000.flac")
+        let turns = [ReplayedTurn(text: String(repeating: "The first question is long. ", count: 40), audios: [jfk], response: "One."),
+                     ReplayedTurn(text: "A short second question.", audios: [flac], response: "Two.")]
+        let chat = try Chat.on(model.makeSession())
+        try chat.replaceHistory(turns)
+        chat.maxWindowTokens = 500
+        let (windowed, kept, _) = try chat.prompt(text: "And now?", audios: [jfk])
+        #expect(kept == 1)
+        let fresh = try Chat.on(model.makeSession())
+        try fresh.replaceHistory(Array(turns.suffix(1)))
+        let (whole, all, _) = try fresh.prompt(text: "And now?", audios: [jfk])
+        #expect(all == 1 && windowed.ids == whole.ids && windowed.audios.count == 2)
     }
 
     @Test func tasksWithoutAPromptAreRefused() throws {

@@ -12,7 +12,8 @@ last-position logits and 12 greedy ids (`generate`, do_sample=False) with their 
 
 Prompts: the base-model task prompts of Docs/qwen2-audio.md §5 (README's caption prompt, the ASR and
 translation prompts of the evaluation data as reported), a two-turn chat with an audio in each user turn, a
-voice-chat turn (audio only), and a custom system prompt with two audios in one turn.
+voice-chat turn (audio only), a custom system prompt with two audios in one turn, and a long three-turn chat
+(three audios, README/Docs paragraphs as text; well over a thousand tokens).
 
   v/bin/python Tools/qwen2audio/make_pipeline_goldens.py   # → Tests/Fixtures/qwen2-audio-tiny/pipeline.goldens.json
 """
@@ -41,6 +42,13 @@ def audio_part(clip):
     return {"type": "audio", "audio_url": clip}
 
 
+def long_text(start, lines):
+    """Consecutive lines of corpus.txt (this repository's README and Docs) as one user message."""
+    with open(os.path.join(FIX, "corpus.txt")) as f:
+        corpus = [l.strip() for l in f if l.strip()]
+    return " ".join(corpus[start:start + lines])
+
+
 def cases():
     return [
         ("asr", SPAN + "Detect the language and recognize the speech: <|en|>", ["jfk.wav"], None),
@@ -55,6 +63,12 @@ def cases():
             {"role": "system", "content": "You are a terse assistant."},
             {"role": "user", "content": [audio_part("1272-128104-0000.flac"), audio_part("jfk.wav"),
                                          {"type": "text", "text": "Which one is longer?"}]}]),
+        ("long_chat", None, ["jfk.wav", "1272-128104-0000.flac", "jfk.wav"], [
+            {"role": "user", "content": [audio_part("jfk.wav"), {"type": "text", "text": long_text(0, 6)}]},
+            {"role": "assistant", "content": long_text(40, 3)},
+            {"role": "user", "content": [audio_part("1272-128104-0000.flac"), {"type": "text", "text": long_text(80, 6)}]},
+            {"role": "assistant", "content": long_text(120, 3)},
+            {"role": "user", "content": [audio_part("jfk.wav"), {"type": "text", "text": long_text(160, 5)}]}]),
     ]
 
 

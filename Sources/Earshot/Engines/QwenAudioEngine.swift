@@ -86,11 +86,12 @@ final class QwenAudioEngine: @unchecked Sendable {   // immutable after init
         case .qwen2Audio:
             // No NTK stretch: the trained positions are the limit. Without a generation config: greedy (the
             // official evals' do_sample=False), transformers' sampling defaults when asked to sample, 256 new
-            // tokens (the evals' max_new_tokens), eos <|im_end|> (text_config.eos_token_id).
+            // tokens (the evals' max_new_tokens), eos <|im_end|> (text_config.eos_token_id), a chat history window of
+            // 6144 tokens (Qwen-Audio-Chat's) or less, to leave a reply room in the context.
             contextLength = max(2, min(QwenAudioEngine.maxContext, config.llm.seqLength))
             var fallback = GenerationDefaults(chatFormat: "chatml", topP: 1, topK: 50, temperature: 1, repetitionPenalty: 1,
                                               maxNewTokens: min(256, max(1, contextLength / 2)),
-                                              maxWindowSize: min(6144, max(1, contextLength / 2)),
+                                              maxWindowSize: 6144,
                                               eosTokenId: s.imEndID >= 0 ? s.imEndID : s.endOfTextID)
             fallback.doSample = false
             fallback.greedyKeepsRepetitionPenalty = false
