@@ -10,7 +10,7 @@ import PackageDescription
 // 16–50× cliff (`fmaf` calls, SSE2 only), so each level names its CPU features here.
 // The manifest's `#if arch` sees the host, which is what a native build wants.
 #if arch(x86_64)
-let baselineCPU: [String] = ["-Xcc", "-march=x86-64-v3"]                       // AVX2 + FMA + F16C
+let baselineCPU: [String] = ["-Xcc", "-march=x86-64-v3"]                       // AVX2 + FMA + F16C (checked at run time: EarshotCPU)
 let avx512CPU: [String] = ["-Xcc", "-march=x86-64-v4", "-Xcc", "-mavx512vnni"] // AVX-512 BW/VL + VNNI
 let dotprodCPU: [String] = baselineCPU
 #elseif arch(arm64)
@@ -72,6 +72,9 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd",
                        providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
         .systemLibrary(name: "CEarshotShims"),
+        // Can this CPU run the kernels as built (CPUID, x86-64 baseline code): asked by every entry point.
+        .systemLibrary(name: "CEarshotCPU"),
+        .target(name: "EarshotCPU", dependencies: ["CEarshotCPU"]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
 
@@ -95,7 +98,7 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // The library product a kiosk app embeds.
         .target(name: "Earshot",
-                dependencies: ["EarshotFormat", "EarshotKernels", "EarshotAudio", "EarshotTokenizer", "EarshotModels", "CZstd", "CZlib"],
+                dependencies: ["EarshotCPU", "EarshotFormat", "EarshotKernels", "EarshotAudio", "EarshotTokenizer", "EarshotModels", "CZstd", "CZlib"],
                 // Optimised in debug too: the generation loop runs thousands of steps in the tests.
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
@@ -107,10 +110,10 @@ let package = Package(
         // The CLI: task commands go through `Earshot` only; inspect, mel and tokenize are tools on the format,
         // audio and tokenizer modules and say so here.
         .executableTarget(name: "earshot",
-                          dependencies: ["Earshot", "EarshotFormat", "EarshotAudio", "EarshotTokenizer", "CEarshotShims",
+                          dependencies: ["Earshot", "EarshotCPU", "EarshotFormat", "EarshotAudio", "EarshotTokenizer", "CEarshotShims",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "EarshotConvert",
-                dependencies: ["EarshotFormat", "EarshotKernels", "EarshotModels", "EarshotTokenizer", "EarshotAudio"],
+                dependencies: ["EarshotCPU", "EarshotFormat", "EarshotKernels", "EarshotModels", "EarshotTokenizer", "EarshotAudio"],
                 path: "Tools/EarshotConvert",
                 // Optimised in debug too: tests convert the 40 M-value tiny checkpoint several times.
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),

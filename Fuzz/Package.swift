@@ -34,5 +34,6 @@ let package = Package(
         harness("fuzz-gguf", ["EarshotConvert"]),
         harness("fuzz-onnx", ["EarshotConvert"]),
         harness("fuzz-session", ["Earshot", "EarshotFormat"]),
+        harness("fuzz-hf-checkpoint", ["EarshotConvert", "EarshotTokenizer"]),
     ]
 )

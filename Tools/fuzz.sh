@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
         *) harnesses+=("$1"); shift ;;
     esac
 done
-all=(fuzz-ear fuzz-safetensors fuzz-ctranslate2 fuzz-npz fuzz-tiktoken fuzz-tokenizer-json fuzz-audio fuzz-qwen-encode fuzz-gguf fuzz-onnx fuzz-session)
+all=(fuzz-ear fuzz-safetensors fuzz-ctranslate2 fuzz-npz fuzz-tiktoken fuzz-tokenizer-json fuzz-audio fuzz-qwen-encode fuzz-gguf fuzz-onnx fuzz-session fuzz-hf-checkpoint)
 [ ${#harnesses[@]} -eq 0 ] && harnesses=("${all[@]}")
 
 build=Fuzz/.build

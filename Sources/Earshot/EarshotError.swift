@@ -27,6 +27,8 @@ public enum EarshotError: Error, CustomStringConvertible, Sendable {
     case contextFull(needed: Int, capacity: Int)
     /// This model family cannot do what was asked (e.g. chat with a Whisper model).
     case unsupported(family: ModelFamily, what: String)
+    /// This CPU cannot run the kernels as built (`reason` names the missing instruction sets).
+    case unsupportedCPU(reason: String)
     /// A session file is missing, damaged, or was saved with another model.
     case sessionFile(path: String, reason: String)
     /// An option has a value the library cannot use.
@@ -53,6 +55,7 @@ public enum EarshotError: Error, CustomStringConvertible, Sendable {
         case let .sessionFile(path, reason): return "session file '\(path)': \(reason)"
         case let .invalidOption(name, value, reason): return "invalid \(name) '\(value)': \(reason)"
         case let .output(path, reason): return "cannot write '\(path)': \(reason)"
+        case .unsupportedCPU(let reason): return reason
         case .cancelled: return "cancelled"
         }
     }

@@ -2,6 +2,7 @@
 // Whisper, text-only Qwen LLMs), maps and validates it once, and says what it is (`info`). Immutable and `Sendable`: share it between
 // sessions and threads. Each model owns its kernel threads (`ModelOptions.threads`); sessions of one model
 // take turns on it one compute step (an encoder pass, a prefill, one decode step) at a time.
+import EarshotCPU
 import EarshotFormat
 import EarshotKernels
 import EarshotModels
@@ -35,8 +36,11 @@ public final class EarshotModel: @unchecked Sendable {   // immutable after init
     /// - Throws: `EarshotError.modelFile` when the file cannot be opened or fails validation,
     ///   `.unknownArchitecture` for a kind of model this version does not run, `.modelContents` when its
     ///   metadata or tensors do not describe a usable model, `.tokenizer`/`.whisperTokenizer` for a bad
-    ///   tokenizer blob, `.invalidOption` for a thread count below 1.
+    ///   tokenizer blob, `.invalidOption` for a thread count below 1, `.unsupportedCPU` on an x86-64 CPU without
+    ///   the AVX2 level the kernels are built for.
     public init(path: String, options: ModelOptions = ModelOptions()) throws(EarshotError) {
+        // Before any kernel code runs: on a CPU without what the kernels were compiled for, a typed error, not SIGILL.
+        if let reason = BuildCPU.refusal { throw .unsupportedCPU(reason: reason) }
         let t0 = now()
         if let t = options.threads, t < 1 { throw .invalidOption(name: "threads", value: "\(t)", reason: "must be at least 1") }
         self.path = path

@@ -27,7 +27,7 @@ struct CError: Error {
         case .modelFile, .modelContents, .unknownArchitecture, .whisperTokenizer: status = EARSHOT_ERR_MODEL
         case .tokenizer: status = EARSHOT_ERR_GENERATION
         case .audio: status = EARSHOT_ERR_AUDIO
-        case .unsupported: status = EARSHOT_ERR_UNSUPPORTED
+        case .unsupported, .unsupportedCPU: status = EARSHOT_ERR_UNSUPPORTED
         case .invalidOption: status = EARSHOT_ERR_INVALID_ARGUMENT
         case .model, .prompt, .contextFull: status = EARSHOT_ERR_GENERATION
         case .cancelled: status = EARSHOT_CANCELLED

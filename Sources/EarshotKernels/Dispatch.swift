@@ -2,6 +2,9 @@
 // overridable with EARSHOT_KERNELS=reference|portable (debugging) or by setting `Kernels.path`.
 
 #if !hasFeature(Embedded)
+#if arch(x86_64)
+import _Builtin_intrinsics.intel.cpuid
+#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -34,9 +37,11 @@ public enum KernelPath: UInt8, Sendable, CaseIterable {
         #if hasFeature(Embedded)
         return .portable
         #elseif arch(x86_64) && os(Linux)
+        // Both the CPU (CPUID: what an emulator such as qemu-x86_64 -cpu Haswell really executes) and the
+        // kernel (/proc/cpuinfo hides what the OS does not enable, and shows the host's under an emulator).
         let needed = ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_vnni"]
         let flags = cpuinfoFlags()
-        return needed.allSatisfy { flags.contains($0) } ? .avx512 : .portable
+        return needed.allSatisfy { flags.contains($0) } && cpuidHasAVX512VNNI() ? .avx512 : .portable
         #elseif arch(arm64) && os(Linux)
         return (getauxval(UInt(AT_HWCAP)) & (1 << 20)) != 0 ? .dotprod : .portable  // HWCAP_ASIMDDP
         #else
@@ -56,6 +61,16 @@ public enum KernelPath: UInt8, Sendable, CaseIterable {
         #endif
         return best
     }
+
+    #if !hasFeature(Embedded) && os(Linux) && arch(x86_64)
+    /// CPUID leaf 7: AVX-512 F, DQ, BW, VL (EBX bits 16, 17, 30, 31) and VNNI (ECX bit 11).
+    static func cpuidHasAVX512VNNI() -> Bool {
+        var a: UInt32 = 0, b: UInt32 = 0, c: UInt32 = 0, d: UInt32 = 0
+        guard __get_cpuid_count(7, 0, &a, &b, &c, &d) != 0 else { return false }
+        let ebx: UInt32 = (1 << 16) | (1 << 17) | (1 << 30) | (1 << 31)
+        return b & ebx == ebx && c & (1 << 11) != 0
+    }
+    #endif
 
     #if !hasFeature(Embedded) && os(Linux)
     /// The `flags` line of /proc/cpuinfo (the kernel hides features the OS does not enable).

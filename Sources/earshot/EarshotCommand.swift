@@ -1,6 +1,8 @@
 // earshot: the command-line interface. Each subcommand lives in its own file next to this one.
 import ArgumentParser
+import EarshotCPU
 import EarshotFormat
+import Foundation
 
 @main
 struct EarshotCommand: ParsableCommand {
@@ -8,6 +10,7 @@ struct EarshotCommand: ParsableCommand {
     /// temporary files of unfinished writes; a model file truncated under the process ends it with one
     /// line naming the file instead of a crash (Docs/hardening.md).
     static func main() {
+        refuseThisCPU(tool: "earshot")
         Terminal.configure()
         EarWriter.deleteTemporaryFilesOnSignals()
         MappedFileFaults.install()
@@ -22,3 +25,13 @@ struct EarshotCommand: ParsableCommand {
 }
 
 let earshotVersion = "0.2.0-dev"
+
+/// On a CPU the kernels were not built for, one line and exit status 1 before any kernel code can run
+/// (`--help` and `--version` still answer).
+func refuseThisCPU(tool: String) {
+    guard let reason = BuildCPU.refusal else { return }
+    let args = CommandLine.arguments.dropFirst()
+    if args.isEmpty || args.contains(where: { ["--help", "-h", "--version", "help"].contains($0) }) { return }
+    FileHandle.standardError.write(Data("\(tool): \(reason)\n".utf8))
+    exit(1)
+}

@@ -1,6 +1,7 @@
 // earshot-convert: converts a Hugging Face Qwen-Audio checkpoint, a GGUF Qwen2/Qwen text model or a CTranslate2
 // Whisper model to one self-contained `.ear` file.
 import ArgumentParser
+import EarshotCPU
 import EarshotConvert
 import EarshotFormat
 import Foundation
@@ -9,7 +10,7 @@ import Foundation
 struct EarshotConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "earshot-convert",
-        abstract: "Convert a Hugging Face Qwen-Audio checkpoint to a self-contained .ear model file.",
+        abstract: "Convert a Hugging Face Qwen-Audio or Qwen2-Audio checkpoint (or a GGUF / CTranslate2 model) to a self-contained .ear model file.",
         discussion: """
         The checkpoint directory is what `huggingface-cli download Qwen/Qwen-Audio` (or Qwen-Audio-Chat)
         gives: config.json, model-0000N-of-0000M.safetensors + model.safetensors.index.json (or one
@@ -81,6 +82,11 @@ struct EarshotConvertCommand: ParsableCommand {
     var quiet = false
 
     func run() throws {
+        // Quantization runs the kernels: on a CPU they were not built for, one line instead of SIGILL.
+        if let reason = BuildCPU.refusal {
+            FileHandle.standardError.write(Data("earshot-convert: \(reason)\n".utf8))
+            throw ExitCode(1)
+        }
         // Ctrl-C, SIGTERM, SIGHUP: remove the unfinished output, then die of the signal. A shard or
         // model truncated under us: one line naming it instead of SIGBUS.
         EarWriter.deleteTemporaryFilesOnSignals()
