@@ -12,7 +12,8 @@ struct ChatCommand: ParsableCommand {
         discussion: """
             Each input line is a user turn, or a command:
               /audio PATH   attach an audio to the next turn (repeatable; sent as
-                            "Audio 1:<audio>PATH</audio>\\n"... before the text)
+                            "Audio 1:<audio>PATH</audio>\\n"... before the text); an
+                            empty line then sends the audio alone (voice chat)
               /reset        forget the conversation
               /save FILE    save it (KV cache + history, zstd-compressed; it loads
                             again even when the audio files are gone)
@@ -148,7 +149,7 @@ struct ChatCommand: ParsableCommand {
         var turnIndex = 0
         while let raw = nextLine() {
             let line = raw.trimmingCharacters(in: .whitespaces)
-            if line.isEmpty { continue }
+            if line.isEmpty && pending.isEmpty { continue }   // an empty line with audio attached sends the audio alone
             if line.hasPrefix("/") {
                 let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
                 let arg = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
@@ -230,7 +231,7 @@ struct ChatCommand: ParsableCommand {
 
     static let help = """
         Commands:
-          /audio PATH   attach an audio file to the next message (repeatable)
+          /audio PATH   attach an audio file to the next message (repeatable; an empty line sends it alone)
           /reset        forget the conversation
           /save FILE    save the conversation (KV cache + history); /load FILE continues one
           /help         this list

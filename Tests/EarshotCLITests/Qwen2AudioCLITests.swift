@@ -41,6 +41,11 @@ import EarshotTestSupport
         let chat = try earshot(["chat", "--audio", "audio/jfk.wav", "--turn", "What does the speaker say?", "--turn", "Again.",
                                 "--print-ids", "--max-tokens", "4"])
         #expect(chat.exitCode == 0 && TaskGoldens.idLines(chat.stdout).count == 2, "\(chat)")
+        // Voice chat: an empty turn with an audio attached sends the audio alone.
+        let voice = Self.goldenCase("voice_chat")
+        let v = try earshot(["chat", "--audio", "audio/jfk.wav", "--turn", "", "--print-prompt-ids", "--print-ids",
+                             "--max-tokens", "\(voice.greedy.count)"])
+        #expect(v.exitCode == 0 && TaskGoldens.idLines(v.stdout) == [voice.input_ids, voice.greedy], "\(v)")
     }
 
     @Test func whatItHasNoPromptForIsRefused() throws {
