@@ -124,7 +124,7 @@ let package = Package(
         .target(name: "EarshotSynthetic", dependencies: ["EarshotFormat"], path: "Tools/EarshotSynthetic"),
         // Benchmarks and synthetic model writers, apart from the product.
         .executableTarget(name: "earshot-bench",
-                          dependencies: ["Earshot", "EarshotFormat", "EarshotKernels", "EarshotKernelsAVX512", "EarshotModels",
+                          dependencies: ["Earshot", "EarshotAudio", "EarshotFormat", "EarshotKernels", "EarshotKernelsAVX512", "EarshotModels",
                                          "EarshotConvert", "EarshotSynthetic",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 

@@ -15,12 +15,19 @@ struct WriteModelBench: ParsableCommand {
         commandName: "write-model",
         abstract: "Write a random Qwen-Audio-shaped .ear (full size by default) for the benchmarks.",
         discussion: """
-        The file has the real model's metadata keys and tensors but no tokenizer blob, so only the bench
-        commands can run it. Example (4.7 GB, about a minute):
+        The file has the real model's metadata keys and tensors; without --tokenizer it has no tokenizer blob,
+        so only the bench commands can run it; with --tokenizer qwen.tiktoken (Qwen-Audio) the library opens it
+        too (`earshot-bench e2e`, the CLI). Example (4.7 GB, about a minute):
           swift run -c release earshot bench write-model --type q4 --output /work/scratch/bench/qwen7b.q4.ear
+        The q4m recipe's types (4-bit LLM linears; 8-bit token embedding, lm_head and encoder):
+          swift run -c release earshot bench write-model --type q4 --head-type q8 --audio-type q8 \
+            --tokenizer Tests/Fixtures/tokenizer/qwen.tiktoken --output /work/scratch/bench/qwen7b.q4m.ear
         """)
     @Option(help: "Weight type of every matrix: q4, q8, f16 or f32.") var type: String = "q4"
     @Option(help: "Weight type of the audio encoder's matrices (default: --type).") var audioType: String?
+    @Option(help: "Weight type of the token embedding and lm_head (default: --type).") var headType: String?
+    @Option(help: "A qwen.tiktoken file to store as the tokenizer blob (Qwen-Audio), so the library can open the file.")
+    var tokenizer: String?
     @Option(help: "Where to write the .ear.") var output: String
     @Option(help: "A Hugging Face Qwen-Audio config.json (default: the released Qwen-Audio shapes).") var config: String?
     @Option(help: "qwen-audio (Qwen-Audio-7B shapes) or qwen2-audio (Qwen2-Audio-7B shapes: 128 mels, Qwen2 LLM, vocab 156,032).")
@@ -30,6 +37,12 @@ struct WriteModelBench: ParsableCommand {
         guard let llmType = WeightType.allCases.first(where: { $0.name == type }) else { throw ValidationError("unknown --type \(type)") }
         let audioName = audioType ?? type
         guard let encType = WeightType.allCases.first(where: { $0.name == audioName }) else { throw ValidationError("unknown --audio-type \(audioName)") }
+        let headName = headType ?? type
+        guard let headWeights = WeightType.allCases.first(where: { $0.name == headName }) else { throw ValidationError("unknown --head-type \(headName)") }
+        let tokenizerBlob = try tokenizer.map { path -> [UInt8] in
+            guard architecture == MetadataKeys.Architecture.qwenAudio else { throw ValidationError("--tokenizer takes Qwen-Audio's qwen.tiktoken") }
+            return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        }
         let cfg: QwenAudioConfig
         if architecture == MetadataKeys.Architecture.qwen2Audio {
             guard config == nil else { throw ValidationError("--config reads a Qwen-Audio config.json; for qwen2-audio the released shapes are used") }
@@ -51,6 +64,8 @@ struct WriteModelBench: ParsableCommand {
             }
         }
         meta["general.name"] = .string("random \(architecture) shapes (earshot bench write-model)")
+        meta["general.quantization"] = .string(llmType == headWeights && llmType == encType ? llmType.name
+            : "\(llmType.name) (\(headWeights.name) embedding/lm_head, \(encType.name) encoder)")
         let writer = try EarWriter(path: output, metadata: meta)
         let t0 = BenchClock.wall()
         var written = 0
@@ -62,7 +77,8 @@ struct WriteModelBench: ParsableCommand {
                 continue
             }
             let rows = spec.shape[0], cols = spec.shape[1]
-            var t = spec.name.hasPrefix("audio.") ? encType : llmType
+            var t = spec.name.hasPrefix("audio.") ? encType
+                : spec.name == TensorNames.tokenEmbedding || spec.name == TensorNames.output ? headWeights : llmType
             if t.rowBytes(cols: cols) == nil { t = .f16 }
             let rowBytes = t.rowBytes(cols: cols)!
             let key = "\(t.name)x\(cols)"
@@ -82,8 +98,10 @@ struct WriteModelBench: ParsableCommand {
             }
             written += rows * rowBytes
         }
+        if let tokenizerBlob { try writer.addBlob(name: MetadataKeys.tokenizerBlob, bytes: tokenizerBlob) }
         try writer.finish()
-        print("wrote \(output): \(BenchReport.fmt(Double(written) / 1e9)) GB of matrices (\(llmType.name) LLM, \(encType.name) encoder) in \(BenchReport.fmt(BenchClock.wall() - t0)) s")
+        print("wrote \(output): \(BenchReport.fmt(Double(written) / 1e9)) GB of matrices (\(llmType.name) LLM, \(headWeights.name) "
+            + "embedding/lm_head, \(encType.name) encoder) in \(BenchReport.fmt(BenchClock.wall() - t0)) s")
     }
 
     struct Spec {

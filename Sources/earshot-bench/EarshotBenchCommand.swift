@@ -15,5 +15,5 @@ struct EarshotBenchCommand: ParsableCommand {
           swift run -c release earshot-bench decode --model /work/scratch/qwen7b.q4.ear --threads 2
         """,
         subcommands: [KernelsBench.self, AttentionBench.self, DecodeBench.self, PrefillBench.self, EncoderBench.self,
-                      LoadBench.self, PerplexityBench.self, WriteModelBench.self, WriteCheckpointBench.self, WriteExample.self])
+                      LoadBench.self, E2EBench.self, PerplexityBench.self, WriteModelBench.self, WriteCheckpointBench.self, WriteExample.self])
 }
