@@ -9,6 +9,8 @@ struct AskCommand: ParsableCommand {
         discussion: """
             Prompt: <audio>FILE</audio><|startofanalysis|><|en|><|question|>QUESTION<|answer|>, at most 4 tokens \
             (raise with --max-tokens). For free conversation use `earshot chat` with a chat model.
+            Qwen2-Audio: one Instruct chat turn (system prompt, "Audio 1: <|audio_bos|><|AUDIO|><|audio_eos|>\\n" \
+            then the question), greedy, up to 256 tokens.
 
             Example:
               earshot ask --model m.ear "Is it a bird?" bird.wav

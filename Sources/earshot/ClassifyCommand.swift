@@ -11,6 +11,10 @@ struct ClassifyCommand: ParsableCommand {
               emotion  <|startofanalysis|><|en|><|keyword|><|en|><|notimestamps|><|emotion_recognition|>
               scene    <|startofanalysis|><|unknown|><|keyword|><|en|><|notimestamps|><|scene|>
               vocal    <|startofanalysis|><|en|><|keyword|><|en|><|notimestamps|><|vocal_classification|>
+            Qwen2-Audio (after <|audio_bos|><|AUDIO|><|audio_eos|>):
+              emotion  Recognize the emotion with keywords in English:
+              vocal    Classify the human vocal sound to VocalSound in English:
+              (scene has no Qwen2-Audio prompt and is refused)
 
             Example:
               earshot classify --model m.ear scene station.wav

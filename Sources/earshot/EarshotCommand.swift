@@ -19,7 +19,7 @@ struct EarshotCommand: ParsableCommand {
 
     static let configuration = CommandConfiguration(
         commandName: "earshot",
-        abstract: "Run Qwen-Audio, Whisper and Qwen text LLMs on the CPU: transcribe, translate, caption, ask and chat about audio; generate and chat with text.",
+        abstract: "Run Qwen-Audio, Qwen2-Audio, Whisper and Qwen text LLMs on the CPU: transcribe, translate, caption, ask and chat about audio; generate and chat with text.",
         version: earshotVersion,
         subcommands: [InspectCommand.self, TokenizeCommand.self, MelCommand.self, RunCommand.self, TranscribeCommand.self, TranslateCommand.self, CaptionCommand.self, AskCommand.self, ClassifyCommand.self, NotesCommand.self, TimestampsCommand.self, ChatCommand.self, GenerateCommand.self])
 }

@@ -22,6 +22,8 @@ struct TranscribeCommand: ParsableCommand {
             Qwen-Audio models run <audio>…</audio><|startoftranscript|><|LANG|><|transcribe|><|LANG|>\
             <|notimestamps|><|wo_itn|> (<|itn|> with --itn) on each ≤ 30 s window; sampling defaults come \
             from the model's generation config (--greedy for the eval scripts' decoding).
+            Qwen2-Audio models run <|audio_bos|><|AUDIO|><|audio_eos|>Detect the language and recognize the \
+            speech: <|LANG|> on each window, greedy (its evals' decoding); --itn is refused.
 
             Output: --format txt (the text, one segment per line, streamed as it is decoded), json (one \
             schema for every model: model, task, audio, duration, language, text, segments, windows), srt, \

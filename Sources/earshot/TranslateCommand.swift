@@ -9,6 +9,8 @@ struct TranslateCommand: ParsableCommand {
         abstract: "Translate speech into text in another language (Qwen-Audio S2TT tags, or Whisper into English).",
         discussion: """
             Qwen-Audio: <audio>FILE</audio><|startoftranscript|><|FROM|><|translate|><|TO|><|notimestamps|><|itn|>.
+            Qwen2-Audio: <|audio_bos|><|AUDIO|><|audio_eos|>Detect the language and translate the speech into \
+            TARGET: <|FROM|> (TARGET the language's English name, e.g. German).
             Whisper (multilingual models): the <|translate|> task, into English only, with the long-form \
             decoding of `transcribe` (the spoken language is detected when --from is not given).
             Output formats and files as for `transcribe`.
