@@ -395,7 +395,7 @@ public final class Session: @unchecked Sendable {   // all mutable state guarded
         stats.promptTokens = ids.count
         if !prompt.audios.isEmpty { _ = try qwenEngine("take audio inputs") }
 
-        // Audio spans (Qwen-Audio only): the j-th <audio> … </audio> pair holds audio j.
+        // Audio spans: the j-th start … end pair (<audio> … </audio>, Qwen2-Audio's <|audio_bos|> … <|audio_eos|>) holds audio j.
         let H = llm.hiddenSize
         let inset = engine.audio?.spanInset ?? 0
         let spanTokensOf = { (rows: Int) in rows + 2 * inset }
